@@ -1,0 +1,4 @@
+"""Reading cine studies from any source into one CineStudy."""
+from .study import CineStudy
+
+__all__ = ["CineStudy"]

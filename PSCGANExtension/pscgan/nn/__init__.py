@@ -1,0 +1,1 @@
+"""PSCGAN networks: SCLN encoder blocks, generators, discriminators, the three-phase cascade."""
