@@ -1,0 +1,38 @@
+"""Write arrays in a CineStudy's geometry to NIfTI (or any SimpleITK format), atomically."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .study import CineStudy
+
+
+def image_in_study_geometry(array: np.ndarray, study: CineStudy):
+    """A SimpleITK image of a (S, R, C) array placed exactly where the study's slices are."""
+    import SimpleITK as sitk
+
+    image = sitk.GetImageFromArray(np.ascontiguousarray(array))  # (S, R, C) -> size (C, R, S)
+    image.SetSpacing(tuple(float(v) for v in study.spacing))
+    image.SetOrigin(tuple(float(v) for v in study.origin))
+    image.SetDirection(tuple(float(v) for v in np.asarray(study.direction, float).reshape(9)))
+    return image
+
+
+def write_volume(array: np.ndarray, study: CineStudy, path: Path) -> Path:
+    """Write (S, R, C) with the study's geometry; the suffix picks the format (.nii.gz, .nrrd, ...)."""
+    import SimpleITK as sitk
+
+    path = Path(path)
+    suffix = "".join(path.suffixes[-2:]) if path.name.endswith(".nii.gz") else path.suffix
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        sitk.WriteImage(image_in_study_geometry(array, study), tmp, useCompression=True)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -1,0 +1,252 @@
+"""The whole job on one study: read -> preprocess -> model -> paste back -> metrics.
+
+`run_study` is what `pscgan infer`, the demo and the Slicer module call; it knows nothing of files
+or nodes. `quantify_study` re-measures a (possibly corrected) label stack without the model, which
+is what the Slicer "Recompute metrics" button does. Writing files lives in `pscgan.outputs`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from . import labels as L
+from .errors import Cancelled
+from .io.study import CineStudy
+
+ProgressFn = Callable[[int, int, str], None]
+CancelFn = Callable[[], bool]
+
+# The model's LGE is in [-1, 1]; volumes are shown in 0..1000 "arbitrary units" so that the
+# usual window/level presets behave.
+LGE_DISPLAY_SCALE = 500.0
+LEVELS = ("basal", "mid", "apical")
+
+
+@dataclass
+class StudyResult:
+    study: CineStudy
+    lge: np.ndarray  # (S, R, C) float32, display units 0..1000
+    labels: np.ndarray  # (S, R, C) uint8, 0 other, 1 blood pool, 2 healthy myocardium, 3 scar
+    centers_rc: np.ndarray  # (S, 2) ROI centres in pixel coordinates
+    levels: list[str | None]
+    quantification: list  # SliceQuantification | None per slice
+    summary: dict
+    table_rows: list[dict]
+    notes: list[str] = field(default_factory=list)
+
+
+def lge_to_display(lge_model: np.ndarray) -> np.ndarray:
+    return ((np.clip(lge_model, -1.0, 1.0) + 1.0) * LGE_DISPLAY_SCALE).astype(np.float32)
+
+
+def lge_from_display(lge_display: np.ndarray) -> np.ndarray:
+    return (np.asarray(lge_display, np.float32) / LGE_DISPLAY_SCALE - 1.0).astype(np.float32)
+
+
+def _check_cancel(should_cancel: CancelFn | None) -> None:
+    if should_cancel is not None and should_cancel():
+        raise Cancelled("stopped by the user")
+
+
+def run_study(
+    study: CineStudy,
+    predictor,
+    *,
+    centers_rc: np.ndarray | None = None,
+    rv_insertion_rc: Sequence | None = None,
+    levels: Sequence[str | None] | None = None,
+    progress: ProgressFn | None = None,
+    should_cancel: CancelFn | None = None,
+) -> StudyResult:
+    """Run the three-phase model on every slice of `study` and measure the result.
+
+    centers_rc: optional (S, 2) or (2,) ROI centres given by the user (else automatic LV localisation).
+    rv_insertion_rc: optional anterior RV insertion, (2,) for all slices or (S, 2) per slice.
+    levels: optional AHA level per slice ("basal" | "mid" | "apical" | None); else derived from the stack.
+    progress(done, total, message) is called per slice; should_cancel() is polled between slices and
+    raises `Cancelled` (nothing is returned, so the caller has nothing half-made to clean up).
+    """
+    from .preprocess import paste_back, prepare
+
+    notes: list[str] = []
+    n = study.num_slices
+    report = progress or (lambda done, total, message: None)
+    report(0, n, "preprocessing")
+    _check_cancel(should_cancel)
+    if centers_rc is not None:
+        centers_rc = np.broadcast_to(np.asarray(centers_rc, float), (n, 2)).copy()
+    batch = prepare(study, predictor.preprocess, centers_rc=centers_rc)
+
+    lge_roi = np.empty((n, batch.cine.shape[-2], batch.cine.shape[-1]), np.float32)
+    labels_roi = np.empty_like(lge_roi, dtype=np.uint8)
+    for s in range(n):  # slice by slice: progress and cancel stay fine-grained
+        _check_cancel(should_cancel)
+        pred = predictor.predict(batch.cine[s : s + 1], should_cancel=should_cancel)
+        lge_roi[s], labels_roi[s] = pred.lge[0], pred.labels[0]
+        report(s + 1, n, f"slice {s + 1} of {n}")
+    notes.extend(getattr(predictor, "notes", []) or [])
+
+    spacing_rc = (study.spacing[1], study.spacing[0])
+    background = float(lge_roi.min()) if lge_roi.size else -1.0
+    lge = np.stack(
+        [
+            paste_back(lge_roi[s], batch.centers_rc[s], spacing_rc, study.slice_shape, batch.cfg, order=1, fill=background)
+            for s in range(n)
+        ]
+    )
+    labels = np.stack(
+        [
+            paste_back(labels_roi[s], batch.centers_rc[s], spacing_rc, study.slice_shape, batch.cfg, order=0, fill=0)
+            for s in range(n)
+        ]
+    ).astype(np.uint8)
+    quant, summary, rows = quantify_study(
+        labels, study, centers_rc=None, rv_insertion_rc=rv_insertion_rc, levels=levels
+    )
+    return StudyResult(
+        study=study,
+        lge=lge_to_display(lge),
+        labels=labels,
+        centers_rc=np.asarray(batch.centers_rc, float),
+        levels=[q.level if q is not None else None for q in quant],
+        quantification=quant,
+        summary=summary,
+        table_rows=rows,
+        notes=notes,
+    )
+
+
+def assign_levels(labels: np.ndarray) -> list[str | None]:
+    """AHA level per slice from the label stack alone.
+
+    Slices without myocardium all around get None. The remaining run of slices is split into
+    thirds, basal at the end where the LV (blood pool + myocardium) is largest, apical at the other.
+    """
+    lv = np.isin(labels, (L.BLOOD_POOL, L.HEALTHY_MYOCARDIUM, L.SCAR)).sum(axis=(1, 2))
+    myo = np.isin(labels, (L.HEALTHY_MYOCARDIUM, L.SCAR)).sum(axis=(1, 2))
+    idx = [s for s in range(labels.shape[0]) if myo[s] > 0]
+    out: list[str | None] = [None] * labels.shape[0]
+    if not idx:
+        return out
+    if len(idx) == 1:
+        out[idx[0]] = "mid"
+        return out
+    first, last = idx[0], idx[-1]
+    base_first = lv[first] >= lv[last]
+    ordered = idx if base_first else idx[::-1]
+    k = len(ordered)
+    for rank, s in enumerate(ordered):
+        out[s] = LEVELS[min(2, rank * 3 // k)]
+    return out
+
+
+def quantify_study(
+    labels: np.ndarray,
+    study: CineStudy,
+    *,
+    centers_rc: np.ndarray | None = None,
+    rv_insertion_rc: Sequence | None = None,
+    levels: Sequence[str | None] | None = None,
+) -> tuple[list, dict, list[dict]]:
+    """Clinical figures of a label stack (S, R, C) in the study's geometry.
+
+    Returns (per-slice SliceQuantification or None, study summary, table rows). The rows are what
+    `metrics.csv` and the Slicer table hold: one per slice, one per AHA segment, one study summary.
+    """
+    from .metrics.clinical import quantify_slice
+
+    labels = np.asarray(labels)
+    n = labels.shape[0]
+    levels = list(levels) if levels is not None else assign_levels(labels)
+    spacing_rc = (float(study.spacing[1]), float(study.spacing[0]))
+    rv = None if rv_insertion_rc is None else np.asarray(rv_insertion_rc, float)
+    if rv is not None and rv.ndim == 1:
+        rv = np.broadcast_to(rv, (n, 2))
+    quant = []
+    for s in range(n):
+        has_myo = np.isin(labels[s], (L.HEALTHY_MYOCARDIUM, L.SCAR)).any()
+        if levels[s] is None or not has_myo:
+            quant.append(None)
+            continue
+        center = None if centers_rc is None else tuple(np.asarray(centers_rc, float)[s])
+        anterior = None if rv is None else tuple(rv[s])
+        quant.append(quantify_slice(labels[s], spacing_rc, levels[s], anterior_insertion_rc=anterior, center_rc=center))
+    summary = summarise(quant, slice_thickness_mm=float(study.spacing[2]))
+    pixel_area_cm2 = spacing_rc[0] * spacing_rc[1] / 100.0
+    return quant, summary, table_rows(quant, summary, pixel_area_cm2)
+
+
+def summarise(quant: list, slice_thickness_mm: float) -> dict:
+    measured = [q for q in quant if q is not None]
+    scar = sum(q.scar_area_cm2 for q in measured)
+    myo = sum(q.myocardium_area_cm2 for q in measured)
+    segments_with_scar = sorted({f.segment for q in measured for f in q.segments if f.has_scar})
+    return {
+        "slices": len(quant),
+        "slices_measured": len(measured),
+        "scar_area_cm2": round(scar, 4),
+        "myocardium_area_cm2": round(myo, 4),
+        "scar_volume_ml": round(scar * slice_thickness_mm / 10.0, 4),
+        "scar_ratio": round(scar / myo, 4) if myo > 0 else None,
+        "segments_with_scar": segments_with_scar,
+    }
+
+
+ROW_KEYS = (
+    "slice",
+    "level",
+    "segment",
+    "segment_name",
+    "scar_area_cm2",
+    "myocardium_area_cm2",
+    "scar_ratio",
+    "transmurality_pct",
+)
+
+
+def table_rows(quant: list, summary: dict, pixel_area_cm2: float) -> list[dict]:
+    """Rows of metrics.csv and of the Slicer table: per slice, per AHA segment, and a study summary."""
+    rows: list[dict] = []
+    for s, q in enumerate(quant):
+        if q is None:
+            continue
+        rows.append(
+            dict(
+                slice=s + 1,
+                level=q.level,
+                segment="",
+                segment_name="whole slice",
+                scar_area_cm2=round(q.scar_area_cm2, 4),
+                myocardium_area_cm2=round(q.myocardium_area_cm2, 4),
+                scar_ratio=None if q.scar_ratio is None else round(q.scar_ratio, 4),
+                transmurality_pct=None,
+            )
+        )
+        for f in q.segments:
+            rows.append(
+                dict(
+                    slice=s + 1,
+                    level=q.level,
+                    segment=f.segment,
+                    segment_name=f.name,
+                    scar_area_cm2=round(f.scar_pixels * pixel_area_cm2, 4),
+                    myocardium_area_cm2=round(f.myocardium_pixels * pixel_area_cm2, 4),
+                    scar_ratio=round(f.scar_fraction, 4),
+                    transmurality_pct=round(f.transmurality_pct, 2),
+                )
+            )
+    rows.append(
+        dict(
+            slice="study",
+            level="",
+            segment="study",
+            segment_name="study summary",
+            scar_area_cm2=summary["scar_area_cm2"],
+            myocardium_area_cm2=summary["myocardium_area_cm2"],
+            scar_ratio=summary["scar_ratio"],
+            transmurality_pct=None,
+        )
+    )
+    return rows
