@@ -206,6 +206,11 @@ ROW_KEYS = (
 )
 
 
+def _rounded(value, digits: int):
+    """None (segment not measured) stays None."""
+    return None if value is None else round(float(value), digits)
+
+
 def table_rows(quant: list, summary: dict, pixel_area_cm2: float) -> list[dict]:
     """Rows of metrics.csv and of the Slicer table: per slice, per AHA segment, and a study summary."""
     rows: list[dict] = []
@@ -233,8 +238,8 @@ def table_rows(quant: list, summary: dict, pixel_area_cm2: float) -> list[dict]:
                     segment_name=f.name,
                     scar_area_cm2=round(f.scar_pixels * pixel_area_cm2, 4),
                     myocardium_area_cm2=round(f.myocardium_pixels * pixel_area_cm2, 4),
-                    scar_ratio=round(f.scar_fraction, 4),
-                    transmurality_pct=round(f.transmurality_pct, 2),
+                    scar_ratio=_rounded(f.scar_fraction, 4),
+                    transmurality_pct=_rounded(f.transmurality_pct, 2),
                 )
             )
     rows.append(

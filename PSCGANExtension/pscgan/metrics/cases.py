@@ -1,0 +1,174 @@
+"""Read one evaluation case folder: `labels.nii.gz`, optional `lge.nii.gz`, optional `meta.json`.
+
+A case folder holds NIfTI images of shape (X, Y, 1) (or 2-D (X, Y), or a stack (X, Y, S)):
+  labels.nii.gz  uint8 labels 0-3 (required)
+  lge.nii.gz     float LGE or LGE-equivalent image (optional; without it no image metrics)
+  meta.json      optional: "pixel_spacing_mm" [row, col], "level" (basal | mid | apical),
+                 "rv_insertion_anterior_rc" [row, col], "rv_insertion_inferior_rc" [row, col]
+                 (pixel coordinates of the full image, see `pscgan.metrics.aha`); for a stack,
+                 "slices": [one such object per slice] overrides the top level slice by slice.
+Arrays are returned as (rows, cols) = SimpleITK's (Y, X). The pixel spacing is the NIfTI
+header's; a `pixel_spacing_mm` in meta.json that disagrees with it by more than 0.1 % is an error.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from .aha import check_level
+from .clinical import check_labels
+
+LABELS_FILE = "labels.nii.gz"
+LGE_FILE = "lge.nii.gz"
+META_FILE = "meta.json"
+
+
+@dataclass
+class CaseData:
+    """One case: labels (R, C) int16, lge (R, C) float64 or None, spacing (row, col) mm, meta."""
+
+    name: str
+    folder: Path
+    labels: np.ndarray
+    lge: np.ndarray | None
+    spacing_rc: tuple[float, float]
+    meta: dict = field(default_factory=dict)
+    direction: tuple[float, ...] = (1.0, 0.0, 0.0, 1.0)  # in-plane 2x2 of the header's direction (row-major)
+
+    @property
+    def level(self) -> str | None:
+        value = self.meta.get("level")
+        return None if value is None else check_level(value)
+
+    def insertion(self, key: str) -> tuple[float, float] | None:
+        value = self.meta.get(key)
+        if value is None:
+            return None
+        try:
+            r, c = (float(v) for v in value)
+        except (TypeError, ValueError):
+            raise InputError(f"{self.folder / META_FILE}: {key} must be [row, col], got {value!r}") from None
+        return r, c
+
+
+def read_stack(path: Path) -> tuple[np.ndarray, tuple[float, float], tuple[float, ...]]:
+    """(Z, R, C) array, (row, col) spacing and the in-plane 2x2 of the header's direction (row-major)
+    of a 2-D or 3-D scalar image file; InputError otherwise."""
+    import SimpleITK as sitk
+
+    try:
+        image = sitk.ReadImage(str(path))
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else "unreadable"
+        raise InputError(f"{path}: cannot be read as an image ({first[:120]})") from None
+    if image.GetNumberOfComponentsPerPixel() != 1:
+        raise InputError(f"{path}: expected a scalar image, got {image.GetNumberOfComponentsPerPixel()} components")
+    array = sitk.GetArrayFromImage(image)  # (Z, Y, X) or (Y, X)
+    if array.ndim == 2:
+        array = array[None]
+    elif array.ndim != 3:
+        raise InputError(f"{path}: expected a 2-D image or a stack of slices (X, Y, Z), got size {image.GetSize()}")
+    spacing = image.GetSpacing()
+    dim = image.GetDimension()
+    d = np.asarray(image.GetDirection(), float).reshape(dim, dim)
+    return array, (float(spacing[1]), float(spacing[0])), tuple(float(v) for v in d[:2, :2].ravel())
+
+
+def read_slice_image(path: Path) -> tuple[np.ndarray, tuple[float, float]]:
+    """(R, C) array and (row, col) spacing of a single-slice image file; InputError otherwise."""
+    array, spacing, _ = read_stack(path)
+    if array.shape[0] != 1:
+        raise InputError(f"{path}: expected a single slice (X, Y, 1), got {array.shape[0]} slices")
+    return array[0], spacing
+
+
+def _read_meta(folder: Path) -> dict:
+    path = folder / META_FILE
+    if not path.is_file():
+        return {}
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(meta, dict):
+        raise InputError(f"{path}: expected a JSON object")
+    return meta
+
+
+def _check_meta_spacing(meta: dict, spacing: tuple[float, float], folder: Path) -> None:
+    if "pixel_spacing_mm" not in meta:
+        return
+    try:
+        meta_spacing = tuple(float(v) for v in meta["pixel_spacing_mm"])
+    except (TypeError, ValueError):
+        raise InputError(f"{folder / META_FILE}: pixel_spacing_mm must be [row, col] in mm") from None
+    if len(meta_spacing) != 2 or not all(math.isfinite(v) for v in meta_spacing) \
+            or not np.allclose(meta_spacing, spacing, rtol=1e-3):
+        raise InputError(f"{folder}: meta.json pixel_spacing_mm {list(meta_spacing)} disagrees with the "
+                         f"{LABELS_FILE} header spacing {list(spacing)} (row, col)")
+
+
+def _slice_meta(meta: dict, k: int, n: int, folder: Path) -> dict:
+    """Meta of slice k: the top level, overridden by meta["slices"][k] when the list has one entry a slice."""
+    per_slice = meta.get("slices")
+    if per_slice is None:
+        return dict(meta)
+    if not isinstance(per_slice, list) or len(per_slice) != n or not all(isinstance(m, dict) for m in per_slice):
+        raise InputError(f"{folder / META_FILE}: \"slices\" must list one object per slice ({n})")
+    merged = {key: value for key, value in meta.items() if key != "slices"}
+    merged.update(per_slice[k])
+    return merged
+
+
+def read_case_slices(folder: Path) -> list[CaseData]:
+    """Every slice of a case folder as a CaseData; a multi-slice case's slices are named
+    "<case>/slice_<k>" (1-based) and take their level / insertion points from meta["slices"][k - 1]."""
+    folder = Path(folder)
+    labels_path = folder / LABELS_FILE
+    if not labels_path.is_file():
+        raise InputError(f"{folder}: no {LABELS_FILE}")
+    raw_labels, spacing, direction = read_stack(labels_path)  # (Z, R, C)
+    n = raw_labels.shape[0]
+    labels = [check_labels(raw_labels[k], str(labels_path) + ("" if n == 1 else f" slice {k + 1}")) for k in range(n)]
+    lge = None
+    if (folder / LGE_FILE).is_file():
+        lge_raw, lge_spacing, _ = read_stack(folder / LGE_FILE)
+        if lge_raw.shape != raw_labels.shape:
+            raise InputError(f"{folder}: {LGE_FILE} shape {lge_raw.shape} and {LABELS_FILE} shape {raw_labels.shape} "
+                             "(slices, rows, cols) disagree")
+        if not np.allclose(lge_spacing, spacing, rtol=1e-3):
+            raise InputError(f"{folder}: {LGE_FILE} spacing {lge_spacing} and {LABELS_FILE} spacing {spacing} disagree")
+        lge = lge_raw.astype(np.float64)
+        if not np.all(np.isfinite(lge)):
+            raise InputError(f"{folder / LGE_FILE}: contains NaN or infinite values")
+    meta = _read_meta(folder)
+    _check_meta_spacing(meta, spacing, folder)
+    cases = []
+    for k in range(n):
+        name = folder.name if n == 1 else f"{folder.name}/slice_{k + 1}"
+        case = CaseData(name, folder, labels[k], None if lge is None else lge[k], spacing,
+                        _slice_meta(meta, k, n, folder), direction)
+        _ = case.level  # validates the level early
+        cases.append(case)
+    return cases
+
+
+def read_case(folder: Path) -> CaseData:
+    """Read and check a single-slice case folder (see the module docstring)."""
+    cases = read_case_slices(folder)
+    if len(cases) != 1:
+        raise InputError(f"{folder}: expected a single-slice case, got {len(cases)} slices")
+    return cases[0]
+
+
+def list_cases(root: Path, what: str) -> dict[str, Path]:
+    """Case folders (non-hidden sub-folders) of `root` by name; InputError if `root` is not a folder."""
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"{what} folder {root}: does not exist or is not a folder")
+    return {p.name: p for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(".")}

@@ -1,0 +1,220 @@
+"""report.png of one case or a multi-slice study.
+
+Layout: one row per slice (at most `MAX_ROWS`; with more, evenly spaced slices among those with
+LV tissue), columns: cine at ED, cine at ES, synthesised LGE, reference LGE (only when given),
+segmentation over the synthesised LGE (or the ED frame) in the Slicer segment colours
+(`pscgan.labels.COLORS`); on the right the AHA bullseye of transmurality over all slices and the
+figures. Large images are cropped around the LV so that the heart fills the panels.
+ES, when not given, is the frame in which the blood pool (labels == 1) is darkest on average: the
+bright blood pool is smallest at end-systole (a heuristic; pass es_index when it is known).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..labels import BLOOD_POOL, COLORS, HEALTHY_MYOCARDIUM, NAMES, SCAR
+from ..metrics.clinical import SliceQuantification, combine_segments
+from .bullseye import draw_bullseye
+from .canvas import new_figure, save_png
+
+MAX_ROWS = 12
+MIN_HALF_WIDTH = 24  # crop half width in pixels (at least)
+OVERLAY_ALPHA = 0.55
+
+
+def _as_stack(array, ndim_single: int, what: str) -> np.ndarray | None:
+    if array is None:
+        return None
+    arr = np.asarray(array)
+    if arr.ndim == ndim_single:
+        arr = arr[None]
+    if arr.ndim != ndim_single + 1:
+        raise InputError(f"report: {what} has shape {arr.shape}, expected {ndim_single} or {ndim_single + 1} dimensions")
+    return arr
+
+
+def choose_es_index(cine: np.ndarray, labels: np.ndarray) -> int:
+    """Frame whose mean intensity inside the blood pool is lowest; T // 3 without a blood pool.
+    cine (S, T, R, C), labels (S, R, C)."""
+    mask = labels == BLOOD_POOL  # (S, R, C)
+    frames = cine.shape[1]
+    if not mask.any():
+        return frames // 3
+    means = [float(cine[:, t][mask].mean()) for t in range(frames)]
+    return int(np.argmin(means))
+
+
+def pick_slices(labels: np.ndarray, max_rows: int = MAX_ROWS) -> list[int]:
+    """All slices if few; else evenly spaced among those with LV tissue."""
+    n = labels.shape[0]
+    if n <= max_rows:
+        return list(range(n))
+    with_lv = [s for s in range(n) if np.isin(labels[s], (BLOOD_POOL, HEALTHY_MYOCARDIUM, SCAR)).any()] or list(range(n))
+    if len(with_lv) <= max_rows:
+        return with_lv
+    picks = np.linspace(0, len(with_lv) - 1, max_rows).round().astype(int)
+    return [with_lv[i] for i in sorted(set(picks))]
+
+
+def crop_box(labels: np.ndarray, center_rc: tuple[float, float] | None) -> tuple[slice, slice]:
+    """A square window around the LV (about 1.6 x its radius), the whole image when that is small."""
+    rows, cols = labels.shape
+    if max(rows, cols) <= 2 * MIN_HALF_WIDTH + 16:
+        return slice(0, rows), slice(0, cols)
+    lv = np.isin(labels, (BLOOD_POOL, HEALTHY_MYOCARDIUM, SCAR))
+    if center_rc is None:
+        if not lv.any():
+            return slice(0, rows), slice(0, cols)
+        rr, cc = np.nonzero(lv)
+        center_rc = (rr.mean(), cc.mean())
+    half = MIN_HALF_WIDTH
+    if lv.any():
+        rr, cc = np.nonzero(lv)
+        half = max(half, int(1.6 * np.hypot(rr - center_rc[0], cc - center_rc[1]).max()) + 4)
+    out = []
+    for extent, centre in zip((rows, cols), center_rc):
+        size = min(2 * half, extent)
+        start = min(max(int(round(centre)) - half, 0), extent - size)
+        out.append(slice(start, start + size))
+    return out[0], out[1]
+
+
+def overlay_rgba(labels: np.ndarray) -> np.ndarray:
+    """(R, C, 4) RGBA: class colours of `pscgan.labels.COLORS`, transparent for class 0."""
+    rgba = np.zeros((*labels.shape, 4), dtype=np.float32)
+    for label, color in COLORS.items():
+        mask = labels == label
+        rgba[mask, :3] = color
+        rgba[mask, 3] = OVERLAY_ALPHA
+    return rgba
+
+
+def _show(ax, image, title: str | None, cmap="gray") -> None:
+    if image is None:
+        ax.text(0.5, 0.5, "not available", ha="center", va="center", fontsize=8, transform=ax.transAxes)
+        ax.set_facecolor((0.15, 0.15, 0.15))
+    else:
+        lo, hi = np.percentile(image, [1, 99.5])
+        ax.imshow(image, cmap=cmap, vmin=lo, vmax=hi if hi > lo else lo + 1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=8)
+
+
+def _quant_list(quantification, n: int) -> list[SliceQuantification | None]:
+    if quantification is None:
+        return [None] * n
+    if isinstance(quantification, SliceQuantification):
+        quantification = [quantification]
+    quant = list(quantification)
+    if len(quant) != n:
+        raise InputError(f"report: {len(quant)} slice quantifications for {n} slices")
+    return quant
+
+
+def _summary_text(quant: list[SliceQuantification | None]) -> str:
+    measured = [q for q in quant if q is not None]
+    if not measured:
+        return "No LV tissue measured."
+    scar = sum(q.scar_area_cm2 for q in measured)
+    myo = sum(q.myocardium_area_cm2 for q in measured)
+    blood = sum(q.blood_pool_area_cm2 for q in measured)
+    ratio = "undefined (no myocardium)" if myo <= 0 else f"{100 * scar / myo:.1f} %"
+    with_scar = sorted({f.segment for q in measured for f in q.segments if f.has_scar})
+    lines = [f"Scar area: {scar:.2f} cm²", f"Myocardium area: {myo:.2f} cm²", f"Blood pool area: {blood:.2f} cm²",
+             f"Scar ratio: {ratio}", "Segments with scar: " + (", ".join(map(str, with_scar)) or "none")]
+    if any(q.anterior_insertion_rc is None for q in measured):
+        lines.append("RV insertion: default (120°) used")
+    lines.append("Research use only.")
+    return "\n".join(lines)
+
+
+def draw_case_report(out_png: Path, cine_frames: np.ndarray | None, labels: np.ndarray, lge: np.ndarray | None = None,
+                     ref_lge: np.ndarray | None = None,
+                     quantification: SliceQuantification | Sequence[SliceQuantification | None] | None = None,
+                     ed_index: int = 0, es_index: int | None = None, title: str = "PSCGAN report") -> Path:
+    """Write report.png. Single slice: cine (T, R, C), labels / lge / ref_lge (R, C); a study:
+    cine (S, T, R, C), labels / lge / ref_lge (S, R, C) and one quantification (or None) per slice."""
+    lab = _as_stack(labels, 2, "labels")
+    cine = _as_stack(cine_frames, 3, "cine frames")
+    syn = _as_stack(lge, 2, "lge")
+    ref = _as_stack(ref_lge, 2, "reference lge")
+    n = lab.shape[0]
+    for arr, what in ((syn, "lge"), (ref, "reference lge")):
+        if arr is not None and arr.shape != lab.shape:
+            raise InputError(f"report: {what} shape {arr.shape} and labels shape {lab.shape} disagree")
+    if cine is not None and (cine.shape[0] != n or cine.shape[2:] != lab.shape[1:]):
+        raise InputError(f"report: cine shape {cine.shape} does not match labels shape {lab.shape}")
+    from matplotlib.patches import Patch
+
+    quant = _quant_list(quantification, n)
+    if cine is not None:
+        frames = cine.shape[1]
+        if not 0 <= ed_index < frames:
+            raise InputError(f"report: ED index {ed_index} outside 0-{frames - 1}")
+        es_index = choose_es_index(cine, lab) if es_index is None else int(es_index)
+        if not 0 <= es_index < frames:
+            raise InputError(f"report: ES index {es_index} outside 0-{frames - 1}")
+
+    rows = pick_slices(lab)
+    n_img = (2 if cine is not None else 0) + (3 if ref is not None else 2)
+    single = len(rows) == 1
+    per_row = math.ceil(n_img / 2) if single else n_img  # one slice: its panels wrap onto two rows
+    n_rows = 2 if single else len(rows)
+    panel = 2.4 if single else 1.7
+    fig = new_figure(panel * per_row + 4.6, max(panel * n_rows + 0.7, 5.0))
+    grid = fig.add_gridspec(n_rows, per_row + 2, width_ratios=[1] * per_row + [1.3, 1.3])
+
+    def place(row: int, k: int):
+        return grid[k // per_row, k % per_row] if single else grid[row, k]
+
+    has_lv = [bool(np.isin(lab[s], (BLOOD_POOL, HEALTHY_MYOCARDIUM, SCAR)).any()) for s in range(n)]
+    lv_slices = [s for s in range(n) if has_lv[s]]
+    for i, s in enumerate(rows):
+        q = quant[s]
+        # a slice without LV shares the window of the nearest slice with LV, so all rows show the same region
+        source = s if has_lv[s] or not lv_slices else min(lv_slices, key=lambda k: abs(k - s))
+        box = crop_box(lab[source], None if quant[source] is None else quant[source].center_rc)
+        heading = single or i == 0
+        panels: list[tuple[np.ndarray | None, str]] = []
+        if cine is not None:
+            panels += [(cine[s, ed_index], f"ED (frame {ed_index + 1})"), (cine[s, es_index], f"ES (frame {es_index + 1})")]
+        panels.append((None if syn is None else syn[s], "LGE-equivalent"))
+        if ref is not None:
+            panels.append((ref[s], "reference LGE"))
+        for k, (image, name) in enumerate(panels):
+            ax = fig.add_subplot(place(i, k))
+            _show(ax, None if image is None else image[box], name if heading else None)
+            if k == 0:
+                ax.set_ylabel(f"slice {s + 1}" + ("" if q is None else f" ({q.level})"), fontsize=8)
+        ax = fig.add_subplot(place(i, len(panels)))
+        background = syn[s] if syn is not None else (cine[s, ed_index] if cine is not None else np.zeros(lab[s].shape))
+        _show(ax, background[box], "segmentation" if heading else None)
+        ax.imshow(overlay_rgba(lab[s][box]), interpolation="nearest")
+
+    split = max(1, math.ceil(n_rows * 0.6)) if n_rows > 2 else 1
+    bull_ax = fig.add_subplot(grid[:split, per_row:])
+    measured = [q for q in quant if q is not None]
+    draw_bullseye(bull_ax, combine_segments(measured) if measured else {}, "AHA transmurality (%)")
+    text_ax = fig.add_subplot(grid[split:, per_row:])
+    text_ax.axis("off")
+    text_ax.text(0.02, 0.98, _summary_text(quant), va="top", ha="left", fontsize=8, transform=text_ax.transAxes)
+    handles = [Patch(facecolor=COLORS[k], label=NAMES[k]) for k in (SCAR, HEALTHY_MYOCARDIUM, BLOOD_POOL)]
+    text_ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return save_png(fig, out_png)
+
+
+def draw_study_report(out_png: Path, study, lge: np.ndarray | None, labels: np.ndarray,
+                      quantification: Sequence[SliceQuantification | None] | None,
+                      ref_lge: np.ndarray | None = None, ed_index: int = 0, es_index: int | None = None) -> Path:
+    """report.png of a CineStudy (pixels (S, T, R, C)) with its LGE and labels (S, R, C)."""
+    title = f"PSCGAN report: {Path(str(study.source)).name}"
+    return draw_case_report(out_png, study.pixels, labels, lge, ref_lge, quantification, ed_index, es_index, title)

@@ -1,0 +1,72 @@
+"""Automatic RV insertion detection on constructed bright-blood images with a known RV contact arc."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from pscgan.errors import InputError
+from pscgan.metrics.aha import angle_deg
+from pscgan.metrics.rv_insertion import detect_rv_insertion
+
+SIZE = 96
+CENTER = (47.3, 48.6)
+
+
+def construct(anterior_deg, inferior_deg, decoy_deg=0.0, noise=0.03, seed=0):
+    """LV ring (blood 1.0, myocardium 0.3), an RV cavity (1.0) hugging the epicardium on the arc
+    anterior -> inferior (counter-clockwise), and optionally a bright neighbour `decoy_deg` wide just
+    clockwise of the anterior insertion, separated from the RV by an 8-degree dark gap."""
+    r, c = np.mgrid[0:SIZE, 0:SIZE].astype(float)
+    rad = np.hypot(r - CENTER[0], c - CENTER[1])
+    ang = np.degrees(np.arctan2(-(r - CENTER[0]), c - CENTER[1])) % 360
+    labels = np.zeros((SIZE, SIZE), np.uint8)
+    labels[rad < 12] = 1
+    labels[(rad >= 12) & (rad < 19)] = 2
+    image = np.full((SIZE, SIZE), 0.15)
+    image[labels == 1] = 1.0
+    image[labels == 2] = 0.3
+    on_arc = np.mod(ang - anterior_deg, 360) < np.mod(inferior_deg - anterior_deg, 360)
+    image[on_arc & (rad >= 19) & (rad < 33)] = 1.0  # RV cavity
+    decoy = np.mod(ang - (anterior_deg - 8 - decoy_deg), 360) < decoy_deg
+    image[decoy & (rad >= 19) & (rad < 30)] = 0.9
+    image += np.random.default_rng(seed).normal(0, noise, image.shape)
+    return image, labels
+
+
+def angular_error(a, b):
+    return abs((a - b + 180) % 360 - 180)
+
+
+@pytest.mark.parametrize("anterior,inferior", [(120, 240), (100, 215), (160, 285), (300, 60)])
+def test_detects_known_contact_arc(anterior, inferior):
+    image, labels = construct(anterior, inferior)
+    found = detect_rv_insertion(image, labels, (1.2, 1.2))
+    assert found is not None
+    assert angular_error(angle_deg(found.anterior_rc, CENTER), anterior) < 4
+    assert angular_error(angle_deg(found.inferior_rc, CENTER), inferior) < 4
+    assert math.hypot(found.anterior_rc[0] - CENTER[0], found.anterior_rc[1] - CENTER[1]) == pytest.approx(19, abs=1.5)
+
+
+def test_separate_bright_neighbour_is_ignored():
+    # RV arc 130 -> 230 (100 degrees); merged with the neighbour it would exceed 140 degrees
+    image, labels = construct(130, 230, decoy_deg=35)
+    found = detect_rv_insertion(image, labels, (1.2, 1.2))
+    assert angular_error(angle_deg(found.anterior_rc, CENTER), 130) < 4
+    assert found.arc_deg == pytest.approx(100, abs=5)
+
+
+def test_over_long_arc_keeps_inferior_and_120_degree_septum():
+    image, labels = construct(60, 240)  # bright tissue joined to the RV far anteriorly: 180-degree arc
+    found = detect_rv_insertion(image, labels, (1.2, 1.2))
+    assert angular_error(angle_deg(found.inferior_rc, CENTER), 240) < 4
+    assert angular_error(angle_deg(found.anterior_rc, CENTER), 120) < 4
+
+
+def test_no_rv_gives_none_and_bad_input_raises():
+    image, labels = construct(120, 121)
+    assert detect_rv_insertion(image, labels, (1.2, 1.2)) is None
+    assert detect_rv_insertion(image, np.where(labels == 2, 2, 0), (1.2, 1.2)) is None  # no blood pool
+    with pytest.raises(InputError, match="disagree"):
+        detect_rv_insertion(image[:-1], labels, (1.2, 1.2))

@@ -1,0 +1,135 @@
+"""Report pictures: bullseye, one-case and multi-slice report.png, `pscgan report` on a case folder."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from pscgan.cli import main
+from pscgan.errors import InputError
+from pscgan.labels import COLORS, SCAR
+from pscgan.metrics.clinical import quantify_slice
+from pscgan.report import draw_case_report, save_bullseye
+from pscgan.report.bullseye import segment_wedge
+from pscgan.report.case import choose_es_index, overlay_rgba
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def heart(size=64, center=(31.0, 33.0), scar_deg=(60, 140), depth=4.0, inner=9.0, outer=15.0):
+    r, c = np.mgrid[0:size, 0:size].astype(float)
+    rad = np.hypot(r - center[0], c - center[1])
+    ang = np.degrees(np.arctan2(-(r - center[0]), c - center[1])) % 360
+    lab = np.zeros((size, size), np.uint8)
+    lab[rad < inner] = 1
+    lab[(rad >= inner) & (rad < outer)] = 2
+    lab[(lab == 2) & (ang >= scar_deg[0]) & (ang < scar_deg[1]) & (rad < inner + depth)] = 3
+    return lab
+
+
+def cine_for(labels, frames=12, darkest=5):
+    """Blood pool brightness falls towards frame `darkest` (a stand-in for end-systole)."""
+    base = np.choose(labels, [0.2, 1.0, 0.3, 0.3]).astype(np.float32)
+    out = np.repeat(base[None], frames, axis=0)
+    for t in range(frames):
+        out[t][labels == 1] *= 1.0 - 0.5 * math.cos(math.pi * (t - darkest) / frames) ** 2
+    return out
+
+
+def read_png(path):
+    from matplotlib import image
+
+    return image.imread(str(path))
+
+
+def test_bullseye_artifact(artifacts_dir):
+    values = {s: (s * 6.0) % 100 for s in range(1, 17)}
+    values[4] = None
+    path = save_bullseye(artifacts_dir / "bullseye.png", values)
+    assert path.read_bytes()[:8] == PNG
+    img = read_png(path)
+    assert img.shape[0] > 200 and img.shape[1] > 200
+    # wedge geometry: anterior segments centred at the top, septal ones on the left
+    inner, outer, t1, t2 = segment_wedge(1)
+    assert (t1 + t2) / 2 == 90.0 and (inner, outer) == (2.0, 3.0)
+    assert (sum(segment_wedge(14)[2:]) / 2) == 180.0 and (sum(segment_wedge(9)[2:]) / 2) == 210.0
+
+
+def test_es_is_darkest_blood_pool_frame():
+    lab = heart()
+    cine = cine_for(lab, darkest=5)
+    assert choose_es_index(cine[None], lab[None]) == 5
+
+
+def test_overlay_uses_label_colours():
+    lab = heart()
+    rgba = overlay_rgba(lab)
+    r, c = np.argwhere(lab == SCAR)[0]
+    assert tuple(rgba[r, c, :3]) == pytest.approx(COLORS[SCAR])
+    assert rgba[0, 0, 3] == 0.0
+
+
+def test_single_case_report_artifact(artifacts_dir):
+    lab = heart()
+    cine = cine_for(lab)
+    rng = np.random.default_rng(0)
+    lge = np.choose(lab, [0.1, 0.4, 0.02, 0.6]) + rng.normal(0, 0.03, lab.shape)
+    ref_lge = np.choose(heart(scar_deg=(55, 145)), [0.1, 0.4, 0.02, 0.6]) + rng.normal(0, 0.03, lab.shape)
+    q = quantify_slice(lab, (1.5, 1.5), "mid")
+    path = draw_case_report(artifacts_dir / "report_case.png", cine, lab, lge, ref_lge, q)
+    img = read_png(path)
+    assert img.shape[1] > img.shape[0] > 200
+    # the scar colour appears somewhere in the overlay panel (alpha-blended over the image)
+    with pytest.raises(InputError, match="disagree"):
+        draw_case_report(artifacts_dir / "never.png", cine, lab, lge[:-1], None, q)
+    assert not (artifacts_dir / "never.png").exists()
+
+
+def test_study_report_artifact(artifacts_dir):
+    slices = [heart(size=96, center=(47.0, 50.0), inner=11 - k, outer=18 - k, scar_deg=(60 + 10 * k, 150))
+              for k in range(4)]
+    labels = np.stack(slices)  # (4, 96, 96)
+    cine = np.stack([cine_for(s) for s in slices])  # (4, T, 96, 96)
+    lge = np.stack([np.choose(s, [0.1, 0.4, 0.02, 0.6]) for s in slices])
+    levels = ["basal", "mid", "mid", "apical"]
+    quant = [quantify_slice(s, (1.4, 1.4), lv) for s, lv in zip(slices, levels)]
+    path = draw_case_report(artifacts_dir / "report_study.png", cine, labels, lge, None, quant)
+    assert read_png(path).shape[0] > 400
+
+
+def test_study_report_from_cine_study(artifacts_dir):
+    from pscgan.io.study import CineStudy
+
+    slices = [heart(size=160, center=(70.0, 90.0), scar_deg=(200, 260)), np.zeros((160, 160), np.uint8)]
+    labels = np.stack(slices)  # second slice: beyond the apex, no LV
+    study = CineStudy(np.stack([cine_for(s) for s in slices]), spacing=(1.3, 1.3, 8.0), source="/data/study_x")
+    quant = [quantify_slice(slices[0], (1.3, 1.3), "mid"), None]
+    lge = np.stack([np.choose(s, [-0.8, 0.2, -1.0, 0.9]) for s in slices]).astype(np.float32)
+    from pscgan.report import draw_study_report
+
+    path = draw_study_report(artifacts_dir / "report_study_x.png", study, lge, labels, quant)
+    assert read_png(path).shape[0] > 300
+
+
+def write_nifti(array, path, spacing=(1.5, 1.5, 8.0)):
+    image = sitk.GetImageFromArray(np.ascontiguousarray(array), isVector=False)
+    image.SetSpacing(spacing[: image.GetDimension()] + (40.0,) * (image.GetDimension() - 3))
+    sitk.WriteImage(image, str(path))
+
+
+def test_report_command_on_case_folder(tmp_path, artifacts_dir, capsys):
+    lab = heart()
+    case = tmp_path / "case"
+    case.mkdir()
+    write_nifti(lab[None], case / "labels.nii.gz")
+    write_nifti(np.choose(lab, [0.1, 0.4, 0.02, 0.6]).astype(np.float32)[None], case / "lge.nii.gz")
+    write_nifti(cine_for(lab)[:, None], case / "cine.nii.gz")  # (T, 1, R, C) -> (X, Y, 1, T)
+    (case / "meta.json").write_text(json.dumps({"level": "mid", "rv_insertion_anterior_rc": [20.0, 25.0]}))
+    out = artifacts_dir / "report_cli.png"
+    assert main(["report", str(case), "--ref", str(case), "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == PNG
+    assert main(["report", str(tmp_path / "missing"), "--out", str(out)]) == 2
+    assert "labels.nii.gz" in capsys.readouterr().err
