@@ -44,3 +44,42 @@ class CineStudy:
         """Physical LPS position of a (continuous) voxel index (column i, row j, slice k)."""
         d = np.asarray(self.direction, dtype=float).reshape(3, 3)
         return np.asarray(self.origin, float) + d @ (np.asarray(self.spacing, float) * np.array([i, j, k], float))
+
+
+def validated_study(
+    pixels: np.ndarray,
+    spacing,
+    origin,
+    direction,
+    frame_interval_ms: float,
+    source: str,
+    min_frames: int = 8,
+) -> CineStudy:
+    """Build a CineStudy after the shared input checks (io/validate.py); raises InputError naming `source`."""
+    from .validate import validate_cine_pixels, validate_frame_interval, validate_geometry
+
+    arr = validate_cine_pixels(pixels, source, min_frames)
+    sp, org, d = validate_geometry(spacing, origin, direction, source)
+    return CineStudy(
+        pixels=np.ascontiguousarray(arr),
+        spacing=sp,
+        origin=org,
+        direction=d,
+        frame_interval_ms=validate_frame_interval(frame_interval_ms, source),
+        source=str(source),
+    )
+
+
+def study_with_pixels(study: CineStudy, pixels: np.ndarray) -> CineStudy:
+    """A copy of `study`'s geometry holding other pixels (same slices, rows and cols; any frame count)."""
+    pixels = np.asarray(pixels, dtype=np.float32)
+    if pixels.ndim != 4 or pixels.shape[0] != study.pixels.shape[0] or pixels.shape[2:] != study.pixels.shape[2:]:
+        raise ValueError(f"pixels of shape {pixels.shape} do not fit the study's {study.pixels.shape}")
+    return CineStudy(
+        pixels=pixels,
+        spacing=tuple(study.spacing),
+        origin=tuple(study.origin),
+        direction=np.array(study.direction, dtype=float).reshape(3, 3),
+        frame_interval_ms=study.frame_interval_ms,
+        source=study.source,
+    )

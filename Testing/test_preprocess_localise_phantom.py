@@ -1,0 +1,36 @@
+"""The automatic LV centre on the project's phantom (single basal/mid/apical slices and a multi-slice study):
+it must fall inside the blood pool of the reference labels, read back through the phantom file layout."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pscgan.io.readers import read_cine, read_labels
+from pscgan.labels import BLOOD_POOL
+from pscgan.preprocess import locate_lv, prepare
+
+phantom = pytest.importorskip("pscgan.phantom.generate")
+
+
+@pytest.mark.parametrize("index,level", [(0, "basal"), (1, "basal"), (2, "mid"), (3, "apical")])
+def test_centre_in_blood_pool_single_slice(index, level):
+    case = phantom.generate_case(21, index, level=level)
+    sp = case.meta["pixel_spacing_mm"]
+    study = read_cine(case.cine, spacing=(sp[1], sp[0], 10.0))  # identity direction: no anatomical prior
+    center = locate_lv(study)[0]
+    assert case.labels[int(round(center[0])), int(round(center[1]))] == BLOOD_POOL
+    ref = np.asarray(case.meta["lv_center_rc"], float)
+    assert np.hypot(*(center - ref)) * sp[0] < 15.0
+
+
+def test_centre_in_blood_pool_study_folder(tmp_path):
+    from pscgan.phantom.writer import write_study
+
+    folder = write_study(phantom.generate_study(5, 5), tmp_path / "study")
+    study = read_cine(folder)
+    labels = read_labels(folder).pixels  # (S, R, C)
+    assert study.pixels.shape[:2] == (5, 25) and labels.shape == (5,) + study.slice_shape
+    batch = prepare(study)
+    assert batch.cine.shape == (5, 25, 64, 64)
+    for k, (r, c) in enumerate(batch.centers_rc):
+        assert labels[k, int(round(r)), int(round(c))] == BLOOD_POOL, f"slice {k + 1}"
