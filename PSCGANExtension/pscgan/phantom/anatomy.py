@@ -1,0 +1,143 @@
+"""Anatomy parameters of one case: heart (LV, RV, papillary muscles, trabeculae, fat) and body.
+
+Everything is described in a heart frame in millimetres: origin at the LV centre, X to the
+viewer's right (lateral), Y up (anterior), angles counter-clockwise from +X; the RV lies on the
+viewer's left (septum at 180 degrees) with its insertion points at 120 and 240 degrees. The case's
+random rotation turns the whole scene (heart, body, insertion points) in the image.
+Sizes are given at the base; `position` (0 base .. 1 apex) scales them to the slice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+RV_ANTERIOR_INSERTION_DEG = 120.0
+RV_INFERIOR_INSERTION_DEG = 240.0
+LEVEL_POSITION_RANGE = {"basal": (0.05, 0.30), "mid": (0.36, 0.62), "apical": (0.68, 0.90)}
+
+
+def level_of_position(position: float) -> str:
+    """basal / mid / apical for a position 0 (base) .. 1 (apex)."""
+    if position < 1 / 3:
+        return "basal"
+    return "mid" if position < 2 / 3 else "apical"
+
+
+@dataclass(frozen=True)
+class HeartParams:
+    """Heart shape and function (sizes at the base, ED; see the module docstring for the frame)."""
+
+    position: float  # 0 base .. 1 apex
+    rotation_deg: float
+    centre_offset_mm: tuple[float, float]  # LV centre relative to the image centre, (down, right)
+    r_endo_mm: float
+    wall_mm: float
+    ellipticity: float
+    ellipse_angle_deg: float
+    endo_harmonics: tuple[tuple[float, float], ...]  # (relative amplitude, phase) for orders 3..
+    wall_harmonics: tuple[tuple[float, float], ...]  # orders 1..
+    septal_thinning: float  # relative, the septum is slightly thinner
+    scar_thinning: float  # relative thinning of fully transmural scar (chronic remodelling)
+    trabeculation_mm: float
+    trabeculation_phases: tuple[float, float, float]
+    papillary_angles_deg: tuple[float, float]
+    papillary_radius_mm: float
+    rv_depth_mm: float
+    rv_wall_mm: float
+    rv_skew: float  # > 1: RV deeper towards the inferior insertion
+    rv_contraction: float
+    fat_mm: float
+    groove_fat_mm: tuple[float, float]
+    normal_thickening: float
+    thickening_k: float
+    tethering_deg: float
+    longitudinal_shortening: float
+    es_fraction: float
+
+    @property
+    def level(self) -> str:
+        return level_of_position(self.position)
+
+    @property
+    def size_scale(self) -> float:
+        """LV radius relative to the base at this position (apex tapers like an ellipsoid)."""
+        return float(np.sqrt(max(1.0 - 0.8 * self.position ** 2.2, 0.05)))
+
+    @property
+    def has_papillary(self) -> bool:
+        return 0.22 < self.position < 0.74
+
+
+@dataclass(frozen=True)
+class BodyParams:
+    """Torso, lungs, liver, aorta and spine in the heart frame (mm)."""
+
+    torso_centre: tuple[float, float]
+    torso_axes: tuple[float, float]
+    subcutaneous_mm: float
+    chest_muscle_mm: float
+    liver_centre: tuple[float, float]
+    liver_axes: tuple[float, float]
+    aorta_centre: tuple[float, float]
+    aorta_radius_mm: float
+    fat_pad_centre: tuple[float, float]
+    fat_pad_axes: tuple[float, float]
+    torso_harmonics: tuple[tuple[float, float], ...] = ()  # (relative amplitude, phase) for orders 2..
+    stomach_centre: tuple[float, float] = (60.0, -80.0)
+    stomach_axes: tuple[float, float] = (0.0, 0.0)  # (0, 0): no stomach in this slice
+    lung_vessels: tuple[tuple[float, float, float], ...] = ()  # (x, y, radius) mm, drawn only inside lung
+
+
+def sample_heart(rng: np.random.Generator, level: str, cfg) -> HeartParams:
+    """Draw a heart for a slice at `level` (cfg: PhantomConfig)."""
+    lo, hi = LEVEL_POSITION_RANGE[level]
+    return HeartParams(
+        position=float(rng.uniform(lo, hi)),
+        rotation_deg=float(rng.uniform(*cfg.rotation_deg_range)),
+        centre_offset_mm=(float(rng.uniform(-20, 20)), float(rng.uniform(-15, 25))),
+        r_endo_mm=float(rng.uniform(21.0, 29.0)),
+        wall_mm=float(rng.uniform(7.5, 11.0)),
+        ellipticity=float(rng.uniform(0.0, 0.12)),
+        ellipse_angle_deg=float(rng.uniform(0, 180)),
+        endo_harmonics=tuple((float(rng.uniform(0, 0.025)), float(rng.uniform(0, 2 * np.pi))) for _ in range(3)),
+        wall_harmonics=tuple((float(rng.uniform(0, 0.12)), float(rng.uniform(0, 2 * np.pi))) for _ in range(3)),
+        septal_thinning=float(rng.uniform(0.0, 0.15)),
+        scar_thinning=float(rng.uniform(0.1, 0.35)),
+        trabeculation_mm=float(rng.uniform(0.8, 2.5)),
+        trabeculation_phases=tuple(float(v) for v in rng.uniform(0, 2 * np.pi, 3)),
+        papillary_angles_deg=(float(rng.uniform(20, 55)), float(rng.uniform(285, 320))),
+        papillary_radius_mm=float(rng.uniform(3.0, 5.0)),
+        rv_depth_mm=float(rng.uniform(22.0, 36.0)),
+        rv_wall_mm=float(rng.uniform(2.5, 4.0)),
+        rv_skew=float(rng.uniform(0.75, 1.35)),
+        rv_contraction=float(rng.uniform(0.25, 0.45)),
+        fat_mm=float(rng.uniform(0.5, 2.0)),
+        groove_fat_mm=(float(rng.uniform(1.0, 6.0)), float(rng.uniform(1.0, 6.0))),
+        normal_thickening=float(rng.uniform(*cfg.normal_thickening_range)),
+        thickening_k=float(rng.uniform(*cfg.scar_thickening_k_range)),
+        tethering_deg=float(rng.uniform(*cfg.tethering_deg_range)),
+        longitudinal_shortening=float(rng.uniform(0.10, 0.18)),
+        es_fraction=float(rng.uniform(*cfg.es_fraction_range)),
+    )
+
+
+def sample_body(rng: np.random.Generator) -> BodyParams:
+    """Draw the torso around a heart at the origin."""
+    return BodyParams(
+        torso_centre=(float(rng.uniform(-40, -10)), float(rng.uniform(-45, -25))),
+        torso_axes=(float(rng.uniform(165, 205)), float(rng.uniform(115, 145))),
+        subcutaneous_mm=float(rng.uniform(8, 25)),
+        chest_muscle_mm=float(rng.uniform(8, 16)),
+        liver_centre=(float(rng.uniform(-85, -55)), float(rng.uniform(-85, -65))),
+        liver_axes=(float(rng.uniform(85, 115)), float(rng.uniform(45, 65))),
+        aorta_centre=(float(rng.uniform(-25, -5)), float(rng.uniform(-70, -58))),
+        aorta_radius_mm=float(rng.uniform(9, 13)),
+        fat_pad_centre=(float(rng.uniform(-45, -15)), float(rng.uniform(40, 55))),
+        fat_pad_axes=(float(rng.uniform(30, 50)), float(rng.uniform(10, 18))),
+        torso_harmonics=tuple((float(rng.uniform(0, 0.035)), float(rng.uniform(0, 2 * np.pi))) for _ in range(3)),
+        stomach_centre=(float(rng.uniform(40, 80)), float(rng.uniform(-95, -70))),
+        stomach_axes=(float(rng.uniform(25, 45)), float(rng.uniform(18, 30))) if rng.uniform() < 0.6 else (0.0, 0.0),
+        lung_vessels=tuple((float(rng.uniform(-170, 170)), float(rng.uniform(-110, 110)), float(rng.uniform(1.5, 4.0)))
+                           for _ in range(int(rng.integers(10, 25)))),
+    )

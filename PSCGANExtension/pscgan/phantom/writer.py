@@ -1,0 +1,101 @@
+"""Write phantom cases and studies as NIfTI + meta.json, atomically (temporary folder, then rename).
+
+Files per folder: cine.nii.gz (X, Y, Z, T) float32 with pixdim[4] = frame interval (ms),
+cine_labels.nii.gz (X, Y, Z, T) uint8, lge.nii.gz (X, Y, Z) float32, labels.nii.gz (X, Y, Z) uint8,
+meta.json. A single case has Z = 1. Spacing (col, row, slice, frame ms), origin 0, identity direction.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+CASE_FILES = ("cine.nii.gz", "cine_labels.nii.gz", "lge.nii.gz", "labels.nii.gz", "meta.json")
+
+
+def _write_image(array: np.ndarray, spacing: tuple[float, ...], path: Path) -> None:
+    """array in numpy order ((T,) Z, Y, X) -> NIfTI with the given (x, y, z(, t)) spacing."""
+    import SimpleITK as sitk
+
+    image = sitk.GetImageFromArray(np.ascontiguousarray(array), isVector=False)
+    image.SetSpacing(tuple(float(s) for s in spacing))
+    image.SetOrigin((0.0,) * len(spacing))
+    image.SetDirection(tuple(np.eye(len(spacing)).ravel().tolist()))
+    sitk.WriteImage(image, str(path), useCompression=True)
+
+
+def _write_folder(folder: Path, cine: np.ndarray, cine_labels: np.ndarray, lge: np.ndarray, labels: np.ndarray,
+                  meta: dict, spacing_xyz: tuple[float, float, float], frame_ms: float) -> Path:
+    """Arrays: cine / cine_labels (T, Z, Y, X), lge / labels (Z, Y, X). Atomic replace of `folder`."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        _write_image(cine.astype(np.float32), (*spacing_xyz, frame_ms), tmp / "cine.nii.gz")
+        _write_image(cine_labels.astype(np.uint8), (*spacing_xyz, frame_ms), tmp / "cine_labels.nii.gz")
+        _write_image(lge.astype(np.float32), spacing_xyz, tmp / "lge.nii.gz")
+        _write_image(labels.astype(np.uint8), spacing_xyz, tmp / "labels.nii.gz")
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+        if folder.exists():
+            if not folder.is_dir() or (any(folder.iterdir()) and not (folder / "meta.json").is_file()):
+                raise InputError(f"{folder}: exists and is not a phantom case folder; not overwriting it")
+            shutil.rmtree(folder)
+        tmp.chmod(0o755)
+        os.replace(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def write_case(case, folder: Path) -> Path:
+    """Write one PhantomCase (the five files, Z = 1); returns the folder."""
+    sr, sc = case.meta["pixel_spacing_mm"]
+    return _write_folder(folder, case.cine[:, None], case.cine_labels[:, None], case.lge[None], case.labels[None],
+                         case.meta, (sc, sr, float(case.meta.get("slice_thickness_mm", 8.0))),
+                         float(case.meta["frame_interval_ms"]))
+
+
+def _combined_segments(cases: list) -> dict:
+    """Per AHA segment over all slices (pscgan.metrics.clinical.combine_segments), JSON-ready."""
+    from ..metrics.clinical import combine_segments, quantify_slice
+
+    quantified = [quantify_slice(c.labels, c.meta["pixel_spacing_mm"], c.meta["level"], c.meta["rv_insertion_anterior_rc"],
+                                 c.meta["rv_insertion_inferior_rc"], c.meta["lv_center_rc"]) for c in cases]
+    return {str(n): {"name": f.name, "scar_fraction": f.scar_fraction, "transmurality_pct": f.transmurality_pct,
+                     "has_scar": bool(f.has_scar)} for n, f in combine_segments(quantified).items()}
+
+
+def write_study(cases: list, folder: Path, slice_spacing_mm: float = 10.0) -> Path:
+    """Write a multi-slice study (base -> apex along Z); meta.json has "slices": [per-slice meta]."""
+    if not cases:
+        raise InputError(f"{folder}: no slices to write")
+    first = cases[0].meta
+    for c in cases[1:]:
+        if c.cine.shape != cases[0].cine.shape or c.meta["pixel_spacing_mm"] != first["pixel_spacing_mm"]:
+            raise InputError(f"{folder}: study slices differ in image size or spacing")
+    meta = {key: first[key] for key in ("generator_version", "seed", "pixel_spacing_mm", "image_size", "frames",
+                                         "frame_interval_ms", "territory", "snr", "lge_shift_mm", "es_frame")}
+    meta["has_scar"] = any(c.meta["has_scar"] for c in cases)
+    meta["territory"] = next((c.meta["territory"] for c in cases if c.meta["territory"]), None)
+    meta["n_slices"] = len(cases)
+    meta["slice_spacing_mm"] = float(slice_spacing_mm)
+    meta["scar_area_cm2"] = float(sum(c.meta["scar_area_cm2"] for c in cases))
+    scar = sum(c.meta["scar_area_cm2"] for c in cases)
+    myo = sum(c.meta.get("myocardium_area_cm2", 0.0) for c in cases)
+    meta["scar_ratio"] = float(scar / myo) if myo > 0 else None
+    meta["segments"] = _combined_segments(cases)
+    meta["slices"] = [c.meta for c in cases]
+    sr, sc = first["pixel_spacing_mm"]
+    cine = np.stack([c.cine for c in cases], axis=1)  # (T, S, Y, X)
+    cine_labels = np.stack([c.cine_labels for c in cases], axis=1)
+    lge = np.stack([c.lge for c in cases])  # (S, Y, X)
+    labels = np.stack([c.labels for c in cases])
+    return _write_folder(folder, cine, cine_labels, lge, labels, meta, (sc, sr, float(slice_spacing_mm)),
+                         float(first["frame_interval_ms"]))

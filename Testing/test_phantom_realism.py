@@ -1,0 +1,253 @@
+"""Realism and the scientific control of the cine + LGE phantom (pscgan.phantom).
+
+One module-scoped set of small default cases (seed 2026) feeds every test here. Wall thickness,
+AUC and segment membership are computed in this file, independently of the generator.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import rankdata
+
+from pscgan import labels as L
+from pscgan.phantom import case_scar_plan, generate_case
+from pscgan.phantom.scar import TERRITORY_SPAN_DEG
+from pscgan.phantom.tissues import Tissue
+
+SEED = 2026
+N_CASES = 24
+TERRITORY_SEGMENTS = {  # AHA assignment (Cerqueira 2002), independent of the generator's table
+    "LAD": {1, 2, 7, 8, 13, 14}, "RCA": {3, 4, 9, 10, 15}, "LCx": {5, 6, 11, 12, 16},
+}
+CCW_ORDER = {"basal": [2, 3, 4, 5, 6, 1], "mid": [8, 9, 10, 11, 12, 7], "apical": [14, 15, 16, 13]}
+
+
+@pytest.fixture(scope="module")
+def cases():
+    return [generate_case(SEED, i) for i in range(N_CASES)]
+
+
+def auc_by_ranks(positives: np.ndarray, negatives: np.ndarray) -> float:
+    """Mann-Whitney AUC = P(positive > negative), ties counted half, from average ranks."""
+    ranks = rankdata(np.concatenate([positives, negatives]))
+    n_pos, n_neg = len(positives), len(negatives)
+    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def screen_angle(point_rc, centre_rc) -> float:
+    return math.degrees(math.atan2(-(point_rc[0] - centre_rc[0]), point_rc[1] - centre_rc[1])) % 360.0
+
+
+def ray_wall_thickness(labels: np.ndarray, centre_rc, step: float = 0.25) -> np.ndarray:
+    """(360,) wall thickness in pixels along rays at 0.5, 1.5, ... degrees (first myocardial crossing)."""
+    angles = np.radians(np.arange(360) + 0.5)
+    dist = np.arange(0.0, 100.0, step)
+    rows = np.rint(centre_rc[0] - dist[None] * np.sin(angles)[:, None]).astype(int)
+    cols = np.rint(centre_rc[1] + dist[None] * np.cos(angles)[:, None]).astype(int)
+    inside = (rows >= 0) & (rows < labels.shape[0]) & (cols >= 0) & (cols < labels.shape[1])
+    sampled = np.where(inside, labels[rows.clip(0, labels.shape[0] - 1), cols.clip(0, labels.shape[1] - 1)], 0)
+    myo = (sampled == L.HEALTHY_MYOCARDIUM) | (sampled == L.SCAR)
+    out = np.full(360, np.nan)
+    for k in range(360):
+        hits = np.flatnonzero(myo[k])
+        if hits.size:
+            gaps = np.flatnonzero(np.diff(hits) > 9)
+            end = hits[gaps[0]] if gaps.size else hits[-1]
+            out[k] = myo[k, hits[0]:end + 1].sum() * step
+    return out
+
+
+def ray_segments(meta: dict) -> np.ndarray:
+    """(360,) AHA segment of each ray, from the insertion points in meta (AHA convention, own code)."""
+    centre = meta["lv_center_rc"]
+    anterior = screen_angle(meta["rv_insertion_anterior_rc"], centre)
+    order = CCW_ORDER[meta["level"]]
+    if meta["level"] == "apical":
+        inferior = screen_angle(meta["rv_insertion_inferior_rc"], centre)
+        start = anterior + ((inferior - anterior) % 360) / 2 - 45
+    else:
+        start = anterior
+    width = 360 / len(order)
+    index = (((np.arange(360) + 0.5 - start) % 360) // width).astype(int)
+    return np.asarray(order)[index]
+
+
+def segment_thickening(case) -> dict[int, float]:
+    """Fractional wall thickening (ES / ED mean thickness - 1) per AHA segment, from cine_labels."""
+    meta = case.meta
+    ed = ray_wall_thickness(case.cine_labels[0], meta["lv_center_rc"])
+    es = ray_wall_thickness(case.cine_labels[meta["es_frame"]], meta["lv_center_rc"])
+    seg = ray_segments(meta)
+    return {int(s): float(np.nanmean(es[seg == s]) / np.nanmean(ed[seg == s]) - 1.0) for s in np.unique(seg)}
+
+
+def test_scar_free_fraction_is_about_one_in_six():
+    n = 600
+    free = sum(not case_scar_plan(SEED, i).has_scar for i in range(n)) / n
+    sd = math.sqrt((1 / 6) * (5 / 6) / n)
+    assert abs(free - 1 / 6) < 4 * sd, free
+
+
+def test_rendered_cases_follow_their_scar_plan(cases):
+    for i, case in enumerate(cases):
+        assert case.meta["has_scar"] == case_scar_plan(SEED, i).has_scar
+        assert case.meta["has_scar"] == bool((case.labels == L.SCAR).any())
+    assert any(not c.meta["has_scar"] for c in cases) and any(c.meta["has_scar"] for c in cases)
+
+
+def test_anatomy_present_in_internal_tissue_map(cases):
+    for case in cases:
+        present = set(np.unique(case.tissue_map).tolist())
+        for tissue in (Tissue.LV_BLOOD, Tissue.MYOCARDIUM, Tissue.RV_BLOOD, Tissue.RV_WALL, Tissue.EPICARDIAL_FAT,
+                       Tissue.LUNG, Tissue.MUSCLE, Tissue.SUBCUTANEOUS_FAT):
+            assert tissue in present, (case.meta["case_index"], tissue.name)
+    with_liver = sum(Tissue.LIVER in np.unique(c.tissue_map) for c in cases)
+    with_papillary = sum(Tissue.PAPILLARY in np.unique(c.tissue_map) for c in cases)
+    assert with_liver >= len(cases) // 2
+    assert with_papillary >= 3
+
+
+def test_labels_four_classes_every_frame(cases):
+    for case in cases:
+        assert case.labels.dtype == np.uint8 and case.cine_labels.dtype == np.uint8
+        assert case.cine_labels.max() <= 3
+        np.testing.assert_array_equal(case.labels, case.cine_labels[0])
+        for frame in case.cine_labels:
+            assert (frame == L.BLOOD_POOL).any() and ((frame == L.HEALTHY_MYOCARDIUM) | (frame == L.SCAR)).any()
+        es = case.meta["es_frame"]
+        # The blood pool shrinks from ED to ES (ejection) and the myocardium keeps its area within 25 %.
+        assert (case.cine_labels[es] == 1).sum() < 0.8 * (case.labels == 1).sum()
+        myo = lambda lab: ((lab == 2) | (lab == 3)).sum()  # noqa: E731
+        assert abs(myo(case.cine_labels[es]) / myo(case.labels) - 1) < 0.25
+
+
+def test_scar_lies_in_its_territory_and_meta_matches_labels(cases):
+    scarred = [c for c in cases if c.meta["has_scar"]]
+    assert len(scarred) >= 10
+    for case in scarred:
+        meta = case.meta
+        allowed = TERRITORY_SEGMENTS[meta["territory"]]
+        flagged = {int(s) for s, f in meta["segments"].items() if f["has_scar"]}
+        assert flagged and flagged <= allowed, (meta["case_index"], meta["territory"], flagged)
+        # Own count of scar pixels: the same area and ratio as meta (which comes from quantify_slice).
+        sr, sc = meta["pixel_spacing_mm"]
+        n_scar, n_healthy = int((case.labels == 3).sum()), int((case.labels == 2).sum())
+        assert meta["scar_area_cm2"] == pytest.approx(n_scar * sr * sc / 100)
+        assert meta["scar_ratio"] == pytest.approx(n_scar / (n_scar + n_healthy))
+        # Own angular check: every scar pixel lies within the territory's angular span (+ 12 degrees).
+        rows, cols = np.nonzero(case.labels == 3)
+        centre = meta["lv_center_rc"]
+        rotation = meta["rotation_deg"]
+        angles = (np.degrees(np.arctan2(-(rows - centre[0]), cols - centre[1])) - rotation) % 360
+        lo, hi = TERRITORY_SPAN_DEG[meta["level"]][meta["territory"]]
+        inside = ((angles - lo) % 360) <= (hi - lo) + 12
+        inside |= ((angles - lo) % 360) >= 360 - 12
+        assert inside.mean() > 0.98, (meta["case_index"], inside.mean())
+
+
+def test_wall_thickening_healthy_and_scarred(cases):
+    healthy, scarred = [], []
+    for case in cases:
+        thick = segment_thickening(case)
+        segs = case.meta["segments"]
+        order = CCW_ORDER[case.meta["level"]]
+        for k, s in enumerate(order):
+            neighbours = (order[k - 1], order[(k + 1) % len(order)])
+            if all((segs[str(n)]["scar_fraction"] or 0) == 0 for n in (s, *neighbours)):
+                healthy.append(thick[s])
+            elif (segs[str(s)]["transmurality_pct"] or 0) >= 50:
+                scarred.append(thick[s])
+    assert len(healthy) >= 20 and len(scarred) >= 5, (len(healthy), len(scarred))
+    mean_healthy, mean_scarred = float(np.mean(healthy)), float(np.mean(scarred))
+    print(f"thickening healthy {mean_healthy:.3f} (n={len(healthy)}), scarred {mean_scarred:.3f} (n={len(scarred)})")
+    assert 0.30 <= mean_healthy <= 0.60
+    assert mean_healthy - mean_scarred >= 0.15
+
+
+def test_cine_intensity_does_not_separate_scar_but_lge_does(cases):
+    """Pooled per-pixel AUC over all scar / healthy-myocardium pixels at ED (borders included),
+    intensities divided by each case's median myocardial intensity so cases pool fairly."""
+    cine_pos, cine_neg, lge_pos, lge_neg = [], [], [], []
+    for case in cases:
+        if not case.meta["has_scar"]:
+            continue
+        lab = case.labels
+        myo = (lab == 2) | (lab == 3)
+        cine_ref, lge_ref = np.median(case.cine[0][myo]), np.median(case.lge[myo]) + 1e-6
+        cine_pos.append(case.cine[0][lab == 3] / cine_ref)
+        cine_neg.append(case.cine[0][lab == 2] / cine_ref)
+        lge_pos.append(case.lge[lab == 3] / lge_ref)
+        lge_neg.append(case.lge[lab == 2] / lge_ref)
+    cine_auc = auc_by_ranks(np.concatenate(cine_pos), np.concatenate(cine_neg))
+    lge_auc = auc_by_ranks(np.concatenate(lge_pos), np.concatenate(lge_neg))
+    print(f"pooled AUC scar vs healthy: cine ED {cine_auc:.3f}, LGE {lge_auc:.3f}")
+    assert 0.35 <= cine_auc <= 0.65
+    assert lge_auc >= 0.85  # the same measurement does detect separation where it exists
+
+
+def test_auc_formula_matches_pairwise_count():
+    rng = np.random.default_rng(0)
+    pos, neg = rng.normal(1, 1, 40).round(1), rng.normal(0, 1, 50).round(1)
+    pairwise = np.mean((pos[:, None] > neg[None]) + 0.5 * (pos[:, None] == neg[None]))
+    assert auc_by_ranks(pos, neg) == pytest.approx(pairwise)
+
+
+def test_lge_contrast_scar_over_blood_over_myocardium(cases):
+    means = []
+    for case in cases:
+        if case.meta["has_scar"]:
+            lab = case.labels
+            means.append([case.lge[lab == k].mean() for k in (L.SCAR, L.BLOOD_POOL, L.HEALTHY_MYOCARDIUM)])
+            assert means[-1][0] > means[-1][2]
+    scar, blood, healthy = np.mean(means, axis=0)
+    print(f"LGE means relative to blood: scar {scar / blood:.2f}, healthy myocardium {healthy / blood:.2f}")
+    assert scar > 1.1 * blood and blood > 2.0 * healthy
+
+
+def test_cine_contrast_blood_brighter_than_myocardium(cases):
+    for case in cases:
+        lab, ed = case.labels, case.cine[0]
+        ratio = ed[lab == 1].mean() / ed[(lab == 2) | (lab == 3)].mean()
+        assert 1.5 < ratio < 4.0, ratio
+
+
+def test_geometry_varies_between_cases(cases):
+    sizes = {tuple(c.meta["image_size"]) for c in cases}
+    spacings = [c.meta["pixel_spacing_mm"][0] for c in cases]
+    assert len(sizes) > 3 and min(spacings) >= 1.2 and max(spacings) <= 1.8 and np.ptp(spacings) > 0.2
+    assert all(160 <= min(c.meta["image_size"]) and max(c.meta["image_size"]) <= 256 for c in cases)
+    assert {c.meta["level"] for c in cases} == {"basal", "mid", "apical"}
+    assert np.std([c.meta["snr"] for c in cases]) > 2
+
+
+def test_picture_for_visual_check(cases, artifacts_dir):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [c for c in cases if c.meta["has_scar"]][:3] + [c for c in cases if not c.meta["has_scar"]][:1]
+    fig, axes = plt.subplots(len(shown), 5, figsize=(15, 3.2 * len(shown)))
+    for row, case in zip(axes, shown):
+        r, c = (int(round(v)) for v in case.meta["lv_center_rc"])
+        crop = (slice(max(r - 45, 0), r + 45), slice(max(c - 45, 0), c + 45))
+        top = np.percentile(case.cine[0], 99.5)
+        row[0].imshow(case.cine[0], cmap="gray", vmax=top)
+        row[0].set_title(f"case {case.meta['case_index']} {case.meta['level']} ED")
+        row[1].imshow(case.cine[0][crop], cmap="gray", vmax=top)
+        row[1].set_title("ED (crop)")
+        row[2].imshow(case.cine[case.meta["es_frame"]][crop], cmap="gray", vmax=top)
+        row[2].set_title(f"ES frame {case.meta['es_frame']}")
+        row[3].imshow(case.lge[crop], cmap="gray", vmax=np.percentile(case.lge[crop], 99.5))
+        row[3].set_title(f"LGE {case.meta['territory']}")
+        row[4].imshow(case.labels[crop], vmin=0, vmax=3, cmap="viridis")
+        row[4].set_title(f"labels, scar {100 * (case.meta['scar_ratio'] or 0):.0f} %")
+        for ax in row:
+            ax.axis("off")
+    fig.tight_layout()
+    path = artifacts_dir / "phantom_cases.png"
+    fig.savefig(path, dpi=70)
+    plt.close(fig)
+    assert path.stat().st_size > 10_000
