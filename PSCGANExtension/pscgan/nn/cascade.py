@@ -1,0 +1,60 @@
+"""The three-phase PSCGAN (section 5, Fig. 7) and the non-progressive ablation.
+
+`PSCGAN` holds the generators only (what inference needs); `build_discriminators` gives the three
+discriminators used during adversarial training. Phase II is conditioned on the softmax of the
+phase-I mask logits, phase III on the synthesised LGE. `forward` does not detach between phases:
+progressive training that freezes an earlier phase should call the generators one by one (or
+detach) itself.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from .config import ModelConfig
+from .discriminator import Discriminator
+from .generator import Generator, ParallelGenerator
+from .output import CascadeOutput
+
+__all__ = ["CascadeOutput", "PSCGAN", "build_generators", "build_discriminators"]
+
+
+class PSCGAN(nn.Module):
+    """The generators of the cascade: `pri`, `sys`, `seg` (or one `joint` when not progressive)."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        k = cfg.num_classes
+        if cfg.progressive:
+            self.pri = Generator(cfg, out_channels=k, condition_channels=0, output="logits")
+            self.sys = Generator(cfg, out_channels=1, condition_channels=k, output="tanh")
+            self.seg = Generator(cfg, out_channels=k, condition_channels=1, output="logits")
+        else:
+            self.joint = ParallelGenerator(cfg)
+
+    def forward(self, cine: Tensor) -> CascadeOutput:
+        """cine (B, T, H, W) in [-1, 1] -> CascadeOutput."""
+        if not self.cfg.progressive:
+            return self.joint(cine)
+        mask_logits = self.pri(cine, None)  # (B, 4, H, W)
+        lge = self.sys(cine, torch.softmax(mask_logits, dim=1))  # (B, 1, H, W)
+        seg_logits = self.seg(cine, lge)  # (B, 4, H, W)
+        return CascadeOutput(mask_logits=mask_logits, lge=lge, seg_logits=seg_logits)
+
+
+def build_generators(cfg: ModelConfig) -> PSCGAN:
+    return PSCGAN(cfg)
+
+
+def build_discriminators(cfg: ModelConfig) -> nn.ModuleDict:
+    """D_Pri (4-class mask -> score), D_Sys (image -> score, conv 2-4 features),
+    D_Seg (4-class segmentation -> score, class sizes)."""
+    k = cfg.num_classes
+    return nn.ModuleDict(
+        {
+            "pri": Discriminator(cfg, in_channels=k, head="score"),
+            "sys": Discriminator(cfg, in_channels=1, head="features"),
+            "seg": Discriminator(cfg, in_channels=k, head="sizes"),
+        }
+    )

@@ -1,0 +1,174 @@
+"""Dilated convolution stacks of the SCLN's two pathways (section 4.1.1).
+
+Encoder tensors are (B, T, C, H, W): frames stay a batch-like axis so that per-frame operations run
+as fast 2D operations on a (B*T, C, H, W) view.
+
+* Spatial perceptual pathway: per-frame 2D dilated 3x3 convolutions (eq. 3): the output at frame t
+  sees frame t only.
+* Temporal perceptual pathway: causal 1D dilated convolutions along time at each pixel (eq. 2):
+  y[t] = sum_j W_j x[t - j*d], j = 0..k-1, with zeros before the first frame (WaveNet causal
+  padding), so the output at frame t sees frames <= t only. Implemented as one 1x1 convolution
+  producing all k products W_j x at once, then summing them shifted by j*d frames (no padding copies),
+  which is exactly a k-tap causal dilated temporal convolution.
+
+Each convolution is followed by a per-frame layer normalisation (over C, H, W of one frame: it never
+mixes frames, so it keeps the temporal pathway causal) and LeakyReLU (section 6.3). A residual block
+is one stack of dilated convolutions with a shortcut; a pathway stacks `residual_blocks` of them.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+LEAK = 0.2
+
+
+def per_frame(x: Tensor) -> Tensor:
+    """(B, T, C, H, W) -> (B*T, C, H, W) view."""
+    b, t, c, h, w = x.shape
+    return x.reshape(b * t, c, h, w)
+
+
+def framewise(module: nn.Module, x: Tensor) -> Tensor:
+    """Apply a 2D module to every frame: (B, T, C, H, W) -> (B, T, C', H', W')."""
+    b, t = x.shape[:2]
+    y = module(per_frame(x))
+    return y.reshape(b, t, *y.shape[1:])
+
+
+class Pointwise(nn.Module):
+    """1x1 convolution as a batched matrix product: (N, Cin, H, W) -> (N, Cout, H, W).
+
+    Same maths as nn.Conv2d(Cin, Cout, 1); on CPU with few channels it runs several times faster
+    than the oneDNN convolution (measured 0.2 ms vs 1.4 ms for 25 x 24 x 32 x 32 -> 8 channels).
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, bias: bool = True):
+        super().__init__()
+        ref = nn.Conv2d(in_ch, out_ch, 1, bias=bias)  # same initialisation as a 1x1 convolution
+        self.weight = nn.Parameter(ref.weight.detach().view(out_ch, in_ch).clone())
+        self.bias = nn.Parameter(ref.bias.detach().view(1, out_ch, 1).clone()) if bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        n, c, h, w = x.shape
+        flat = x.reshape(n, c, h * w)
+        weight = self.weight.expand(n, -1, -1)  # (N, Cout, Cin) view, no copy
+        y = torch.bmm(weight, flat)  # (N, Cout, HW)
+        if self.bias is not None:
+            y = y + self.bias
+        return y.view(n, -1, h, w)
+
+
+class FrameNorm(nn.Module):
+    """Layer normalisation over (C, H, W) of each frame, per-channel affine (2D module)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.norm = nn.GroupNorm(1, channels)
+
+    def forward(self, x: Tensor) -> Tensor:  # (N, C, H, W)
+        return self.norm(x)
+
+
+def usable_dilations(dilations: Sequence[int], extent: int) -> list[int]:
+    """Rates whose dilated 3-tap kernel still touches real data at this extent (the paper: "the stack
+    number still varies with the spatial and temporal resolution"). Always keeps the first rate."""
+    kept = [d for d in dilations if d < extent]
+    return kept or [dilations[0]]
+
+
+class SpatialConv(nn.Module):
+    """Per-frame dilated 3x3 convolution (full or depthwise-separable) + FrameNorm + LeakyReLU."""
+
+    def __init__(self, in_ch: int, out_ch: int, dilation: int, separable: bool):
+        super().__init__()
+        if separable:
+            self.conv = nn.Sequential(
+                nn.Conv2d(in_ch, in_ch, 3, padding=dilation, dilation=dilation, groups=in_ch, bias=False),
+                Pointwise(in_ch, out_ch, bias=False),  # FrameNorm's affine supplies the shift
+            )
+        else:
+            self.conv = nn.Conv2d(in_ch, out_ch, 3, padding=dilation, dilation=dilation, bias=False)
+        self.norm = FrameNorm(out_ch)
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, T, C, H, W)
+        return F.leaky_relu(framewise(self._conv_norm, x), LEAK)
+
+    def _conv_norm(self, x: Tensor) -> Tensor:
+        return self.norm(self.conv(x))
+
+
+class CausalTemporalConv(nn.Module):
+    """Causal dilated k-tap convolution along T at every pixel + FrameNorm + LeakyReLU."""
+
+    def __init__(self, in_ch: int, out_ch: int, dilation: int, kernel: int = 3):
+        super().__init__()
+        self.shifts = [j * dilation for j in range(kernel)]
+        self.out_ch = out_ch
+        self.taps = Pointwise(in_ch, kernel * out_ch, bias=False)  # W_0 .. W_{k-1} stacked; FrameNorm's affine supplies the shift
+        self.norm = FrameNorm(out_ch)
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, T, C, H, W)
+        b, t = x.shape[:2]
+        z = framewise(self.taps, x)  # (B, T, k*Cout, H, W): W_j x[t] for every tap j
+        co = self.out_ch
+        y = z[:, :, :co].clone()  # tap 0: the current frame
+        for j, s in enumerate(self.shifts[1:], start=1):
+            if s < t:
+                y[:, s:] += z[:, : t - s, j * co : (j + 1) * co]  # y[t] += W_j x[t - s]
+        return F.leaky_relu(framewise(self.norm, y), LEAK)
+
+
+class ResidualStack(nn.Module):
+    """One residual block: a stack of dilated convolutions (C -> C) plus the identity shortcut."""
+
+    def __init__(self, layers: Sequence[nn.Module]):
+        super().__init__()
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.layers(x)
+
+
+def spatial_pathway(channels: int, dilations: Sequence[int], blocks: int, separable: bool) -> nn.Sequential:
+    return nn.Sequential(
+        *[ResidualStack([SpatialConv(channels, channels, d, separable) for d in dilations]) for _ in range(blocks)]
+    )
+
+
+def temporal_pathway(channels: int, dilations: Sequence[int], blocks: int, kernel: int) -> nn.Sequential:
+    return nn.Sequential(
+        *[ResidualStack([CausalTemporalConv(channels, channels, d, kernel) for d in dilations]) for _ in range(blocks)]
+    )
+
+
+class FrameDown(nn.Module):
+    """Per-frame strided convolution (spatial stride 2) + FrameNorm + LeakyReLU: (B, T, Cin, H, W)
+    -> (B, T, Cout, H/2, W/2). Never looks across time.
+
+    Spatial pathway entry: 3x3 kernel. Temporal pathway entry: 2x2 kernel - the paper's temporal
+    pathway reads a frame as a 1D vector of H*W units with stride 4 along it; grouping 2x2 = 4
+    neighbouring pixels is that stride on the 2D grid.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int):
+        super().__init__()
+        self.conv = nn.Conv2d(in_ch, out_ch, kernel, stride=2, padding=(kernel - 1) // 2)
+        self.norm = FrameNorm(out_ch)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.leaky_relu(framewise(self._conv_norm, x), LEAK)
+
+    def _conv_norm(self, x: Tensor) -> Tensor:
+        return self.norm(self.conv(x))
+
+
+def spatial_down(in_ch: int, out_ch: int) -> FrameDown:
+    return FrameDown(in_ch, out_ch, 3)
+
+
+def temporal_down(in_ch: int, out_ch: int) -> FrameDown:
+    return FrameDown(in_ch, out_ch, 2)

@@ -1,0 +1,13 @@
+"""What the generators of the cascade return."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor
+
+
+@dataclass
+class CascadeOutput:
+    mask_logits: Tensor  # (B, 4, H, W) phase I coarse tissue mask, logits
+    lge: Tensor  # (B, 1, H, W) phase II LGE-equivalent image, tanh, in [-1, 1]
+    seg_logits: Tensor  # (B, 4, H, W) phase III diagnosis-related segmentation, logits
