@@ -28,6 +28,7 @@ test: venv
 
 bench: venv
 	$(PY) -m training.bench
+	$(PY) -m training.bench_e2e
 
 clean:
 	rm -rf $(VENV) demo_out Testing/artifacts
