@@ -10,6 +10,12 @@ import numpy as np
 from .study import CineStudy
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def image_in_study_geometry(array: np.ndarray, study: CineStudy):
     """A SimpleITK image of a (S, R, C) array placed exactly where the study's slices are."""
     import SimpleITK as sitk
@@ -31,6 +37,7 @@ def write_volume(array: np.ndarray, study: CineStudy, path: Path) -> Path:
     os.close(fd)
     try:
         sitk.WriteImage(image_in_study_geometry(array, study), tmp, useCompression=True)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
