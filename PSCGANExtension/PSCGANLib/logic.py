@@ -1,0 +1,229 @@
+"""PSCGANLogic: cine sequence node -> LGE volume, segmentation and metrics table on an explicit scene.
+
+Everything is computed and built off-scene first; nodes are added (or chosen nodes overwritten) only
+after the whole run succeeded, so a failure or a cancel leaves the scene exactly as it was. The
+logic is synchronous: the Widget runs it in a worker thread and polls its progress.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from pscgan.errors import CheckpointError, InputError
+from pscgan.io.study import CineStudy
+from pscgan.mrml import nodes as mrml
+
+from . import nodes as scene_nodes
+
+ProgressFn = Callable[[int, int, str], None]
+CancelFn = Callable[[], bool]
+PredictorFactory = Callable[[Path | None, str], Any]  # (checkpoint or None for the bundled one, device) -> predictor
+
+LGE_NAME = "PSCGAN LGE-equivalent"
+SEGMENTATION_NAME = "PSCGAN segmentation"
+TABLE_NAME = "PSCGAN metrics"
+DEVICES = ("auto", "cuda", "cpu")
+TABLE_COLUMN_DESCRIPTIONS = {
+    "slice": "slice number (1 = first slice of the stack) or 'study'",
+    "level": "AHA level (basal, mid, apical)",
+    "segment": "AHA segment number ('' = whole slice)",
+    "segment_name": "AHA segment name",
+    "scar_area_cm2": "scar area (cm2)",
+    "myocardium_area_cm2": "myocardium area incl. scar (cm2)",
+    "scar_ratio": "scar area / myocardium area",
+    "transmurality_pct": "mean scar transmurality along radial chords (%)",
+}
+
+
+def default_predictor_factory(checkpoint: Path | None, device: str):
+    """Load the bundled (or given) checkpoint; a missing torch becomes a one-line CheckpointError."""
+    try:
+        from pscgan.inference import Predictor
+    except ImportError as err:
+        raise CheckpointError(f"PyTorch is not available ({err.name}): install it through the PyTorch extension") from None
+    return Predictor.load(checkpoint, device=device)
+
+
+def default_study_runner(study: CineStudy, predictor, **kwargs):
+    from pscgan.pipeline import run_study
+
+    return run_study(study, predictor, **kwargs)
+
+
+@dataclass
+class RunOptions:
+    """What the panel's Options and Outputs sections hold."""
+
+    device: str = "auto"  # auto | cuda | cpu
+    checkpoint: Path | None = None  # None: the model bundled with the module
+    overwrite: bool = False  # replace the chosen output nodes; else results go to new nodes
+
+
+@dataclass
+class PreparedRun:
+    """Everything read from the scene before the (thread-safe) computation starts."""
+
+    study: CineStudy
+    predictor: Any
+    options: RunOptions
+    center_rc: tuple[float, float] | None = None
+    rv_insertion_rc: tuple[float, float] | None = None
+
+
+@dataclass
+class OutputNodes:
+    lge: Any  # vtkMRMLScalarVolumeNode
+    segmentation: Any  # vtkMRMLSegmentationNode
+    table: Any  # vtkMRMLTableNode
+    result: Any = None  # pscgan.pipeline.StudyResult
+    notes: list[str] = field(default_factory=list)
+
+
+class PSCGANLogic:
+    """All module logic on `scene` (slicer.mrmlScene in Slicer, a vtkMRMLScene on slicer-core)."""
+
+    def __init__(self, scene, predictor_factory: PredictorFactory | None = None, study_runner: Callable | None = None):
+        self.scene = scene
+        self.predictor_factory = predictor_factory or default_predictor_factory
+        self.study_runner = study_runner or default_study_runner
+        self._predictors: dict[tuple, Any] = {}
+
+    # ------------------------------------------------------------------ inputs
+    def study_from_input(self, cine_node) -> CineStudy:
+        return mrml.study_from_volume_sequence(cine_node)
+
+    def predictor(self, options: RunOptions):
+        """Cached per (checkpoint, device); bad checkpoints raise CheckpointError before anything is built."""
+        if options.device not in DEVICES:
+            raise InputError(f"device {options.device!r}: choose one of {', '.join(DEVICES)}")
+        checkpoint = Path(options.checkpoint) if options.checkpoint else None
+        if checkpoint is not None and not checkpoint.is_file():
+            raise CheckpointError(f"{checkpoint}: checkpoint file not found")
+        key = (str(checkpoint), options.device)
+        if key not in self._predictors:
+            self._predictors[key] = self.predictor_factory(checkpoint, options.device)
+        return self._predictors[key]
+
+    # ------------------------------------------------------------------ run
+    def prepare(self, cine_node, options: RunOptions | None = None, roi_center_node=None, rv_insertion_node=None) -> PreparedRun:
+        """Main thread: read the input nodes and load the model. Raises before anything is computed."""
+        options = options or RunOptions()
+        study = self.study_from_input(cine_node)
+        center = scene_nodes.point_rc(roi_center_node, study, "ROI centre")
+        rv = scene_nodes.point_rc(rv_insertion_node, study, "RV insertion point")
+        return PreparedRun(study=study, predictor=self.predictor(options), options=options, center_rc=center, rv_insertion_rc=rv)
+
+    def compute(self, prepared: PreparedRun, progress: ProgressFn | None = None, should_cancel: CancelFn | None = None):
+        """Any thread: the model and the measurements; touches no node (so it may run in a worker thread)."""
+        return self.study_runner(
+            prepared.study,
+            prepared.predictor,
+            centers_rc=prepared.center_rc,
+            rv_insertion_rc=prepared.rv_insertion_rc,
+            progress=progress,
+            should_cancel=should_cancel,
+        )
+
+    def commit(self, prepared: PreparedRun, result, lge_node=None, segmentation_node=None, table_node=None) -> OutputNodes:
+        """Main thread: build the nodes off-scene, then add them (or overwrite the chosen ones) and show them."""
+        study, overwrite = prepared.study, prepared.options.overwrite
+        lge_new = mrml.volume_node_from_array(None, result.lge, study, LGE_NAME)
+        seg_new = mrml.segmentation_node_from_labels(None, result.labels, study, SEGMENTATION_NAME)
+        table_new = mrml.table_node_from_rows(None, result.table_rows, TABLE_NAME)
+        nodes = OutputNodes(lge=self._commit_volume(lge_new, lge_node, overwrite, LGE_NAME), segmentation=None, table=None,
+                            result=result, notes=list(result.notes))
+        nodes.segmentation = self._commit_segmentation(seg_new, segmentation_node, overwrite, nodes.lge, result.labels, study)
+        nodes.table = self._commit_table(table_new, table_node, overwrite, TABLE_NAME)
+        mrml.ensure_display(self.scene, nodes.lge)
+        scene_nodes.show_results(self.scene, nodes.lge, nodes.segmentation, nodes.table)
+        return nodes
+
+    def run(
+        self,
+        cine_node,
+        *,
+        options: RunOptions | None = None,
+        lge_node=None,
+        segmentation_node=None,
+        table_node=None,
+        roi_center_node=None,
+        rv_insertion_node=None,
+        progress: ProgressFn | None = None,
+        should_cancel: CancelFn | None = None,
+    ) -> OutputNodes:
+        """prepare + compute + commit in one call. A failure or cancel before commit leaves the scene unchanged."""
+        prepared = self.prepare(cine_node, options, roi_center_node, rv_insertion_node)
+        result = self.compute(prepared, progress, should_cancel)
+        return self.commit(prepared, result, lge_node, segmentation_node, table_node)
+
+    # ------------------------------------------------------------------ commit (scene changes happen only here)
+    def _commit_volume(self, built, chosen, overwrite: bool, name: str):
+        target = scene_nodes.target_node(self.scene, chosen, overwrite)
+        if target is None:
+            built.SetName(scene_nodes.unique_name(self.scene, name))
+            self.scene.AddNode(built)
+            return built
+        target.SetIJKToRASMatrix(_matrix(built))
+        target.SetAndObserveImageData(built.GetImageData())
+        return target
+
+    def _commit_segmentation(self, built, chosen, overwrite: bool, source_volume, labels, study: CineStudy):
+        target = scene_nodes.target_node(self.scene, chosen, overwrite)
+        if target is None:
+            built.SetName(scene_nodes.unique_name(self.scene, SEGMENTATION_NAME))
+            self.scene.AddNode(built)
+            target = built
+        else:
+            mrml.segmentation_node_from_labels(None, labels, study, target.GetName(), node=target)
+        if target.GetDisplayNode() is None:
+            target.CreateDefaultDisplayNodes()
+        target.SetReferenceImageGeometryParameterFromVolumeNode(source_volume)
+        return target
+
+    def _commit_table(self, built, chosen, overwrite: bool, name: str):
+        target = scene_nodes.target_node(self.scene, chosen, overwrite)
+        if target is None:
+            built.SetName(scene_nodes.unique_name(self.scene, name))
+            self.scene.AddNode(built)
+            target = built
+        else:
+            target.SetLocked(False)
+            target.SetAndObserveTable(built.GetTable())
+            target.SetLocked(True)
+        for column, text in TABLE_COLUMN_DESCRIPTIONS.items():
+            if target.GetTable().GetColumnByName(column) is not None:
+                target.SetColumnDescription(column, text)
+        return target
+
+    # ------------------------------------------------------------------ recompute metrics
+    def recompute_metrics(self, segmentation_node, cine_node, table_node=None, overwrite: bool = True, rv_insertion_node=None):
+        """Re-measure from a (corrected) segmentation; writes into table_node (overwrite) or a new table. Returns (table, rows)."""
+        from pscgan.pipeline import quantify_study
+
+        study = self.study_from_input(cine_node)
+        labels = mrml.labels_from_segmentation_node(segmentation_node, study)
+        rv = scene_nodes.point_rc(rv_insertion_node, study, "RV insertion point")
+        _quant, _summary, rows = quantify_study(labels, study, rv_insertion_rc=rv)
+        built = mrml.table_node_from_rows(None, rows, TABLE_NAME)
+        return self._commit_table(built, table_node, overwrite, TABLE_NAME), rows
+
+    # ------------------------------------------------------------------ export
+    def export_case_for_training(self, cine_node, lge_node, segmentation_node, folder: Path) -> Path:
+        """Write cine, LGE and (corrected) labels as a training case folder; see PSCGANLib.export."""
+        from .export import export_case
+
+        study = self.study_from_input(cine_node)
+        lge = mrml.array_from_volume_node(lge_node)
+        if lge.shape != (study.num_slices, *study.slice_shape):
+            raise InputError(f"{lge_node.GetName()}: LGE volume does not match the cine's slices and size")
+        labels = mrml.labels_from_segmentation_node(segmentation_node, study)
+        return export_case(study, lge, labels, Path(folder))
+
+
+def _matrix(node):
+    import vtk
+
+    m = vtk.vtkMatrix4x4()
+    node.GetIJKToRASMatrix(m)
+    return m

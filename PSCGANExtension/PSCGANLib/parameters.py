@@ -1,0 +1,51 @@
+"""The module's parameter node (`parameterNodeWrapper`), bound to the .ui with connectGui.
+
+Importable only inside the Slicer application (slicer.parameterNodeWrapper is part of it); elsewhere
+`PSCGANParameterNode` is None and `AVAILABLE` is False. Each field's name matches the
+`SlicerParameterName` property of its widget in Resources/UI/PSCGAN.ui.
+"""
+from __future__ import annotations
+
+AVAILABLE = False
+PSCGANParameterNode = None
+
+try:
+    import pathlib
+    from typing import Annotated
+
+    from slicer import (
+        vtkMRMLMarkupsFiducialNode,
+        vtkMRMLScalarVolumeNode,
+        vtkMRMLSegmentationNode,
+        vtkMRMLSequenceBrowserNode,
+        vtkMRMLTableNode,
+    )
+    from slicer.parameterNodeWrapper import Choice, parameterNodeWrapper
+except ImportError:  # slicer-core or plain Python: no parameter node wrapper
+    pass
+else:
+
+    @parameterNodeWrapper
+    class _PSCGANParameterNode:
+        """inputCine: cine sequence browser (4D NIfTI, .seq.nrrd or DICOM cine loaded in Slicer).
+        roiCenter / rvInsertion: optional markups (first control point used).
+        device: auto | cuda | cpu. useCustomCheckpoint / checkpointPath: another model bundle.
+        outputLGE / outputSegmentation / outputTable: chosen output nodes (None: create new).
+        overwriteOutputs: replace the chosen nodes; unset, results always go to new nodes.
+        exportFolder: where "Export case for training" writes (a new sub-folder per case).
+        """
+
+        inputCine: vtkMRMLSequenceBrowserNode
+        roiCenter: vtkMRMLMarkupsFiducialNode
+        rvInsertion: vtkMRMLMarkupsFiducialNode
+        device: Annotated[str, Choice(["auto", "cuda", "cpu"])] = "auto"
+        useCustomCheckpoint: bool = False
+        checkpointPath: pathlib.Path
+        outputLGE: vtkMRMLScalarVolumeNode
+        outputSegmentation: vtkMRMLSegmentationNode
+        outputTable: vtkMRMLTableNode
+        overwriteOutputs: bool = False
+        exportFolder: pathlib.Path
+
+    PSCGANParameterNode = _PSCGANParameterNode
+    AVAILABLE = True
