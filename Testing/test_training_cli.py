@@ -1,0 +1,92 @@
+"""`python -m training train | export` on phantom case folders, the data cache, and the bundle it makes."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from pscgan.errors import CheckpointError
+from pscgan.inference import Predictor
+from training.__main__ import main
+
+
+@pytest.fixture(scope="module")
+def phantom_dir(tmp_path_factory) -> Path:
+    from pscgan.phantom.dataset import generate_dataset
+
+    out = tmp_path_factory.mktemp("phantom") / "data"
+    generate_dataset(out, 4, seed=5, progress=False)
+    return out
+
+
+def test_dataset_cache_is_built_once_and_reused(phantom_dir: Path):
+    from pscgan.preprocess import PreprocessConfig
+    from training.data import load_dataset
+
+    pre = PreprocessConfig(frames=8, roi_size=32)
+    a = load_dataset(phantom_dir, pre, margin=2)
+    caches = list((phantom_dir / ".cache").glob("roi_*.npz"))
+    assert len(caches) == 1
+    b = load_dataset(phantom_dir, pre, margin=2)
+    assert len(a) == 4 and a.cine.shape == (4, 8, 36, 36) and a.labels.shape == (4, 36, 36)
+    np.testing.assert_array_equal(a.cine, b.cine)
+    assert a.cine.min() >= -1 and a.cine.max() <= 1 and a.lge.min() >= -1 and a.lge.max() <= 1
+    # the reference ROI is centred on the LV: the centre pixel of every sample is labelled tissue (blood pool)
+    centre = a.labels[:, 18, 18]
+    assert (centre == 1).all(), centre
+    # scar area as the labels give it (pixel count x pixel area of the native grid)
+    meta = [json.loads((phantom_dir / n.split("/")[0] / "meta.json").read_text()) for n in a.names]
+    np.testing.assert_allclose(a.scar_area_cm2, [m["scar_area_cm2"] for m in meta], rtol=1e-3, atol=1e-3)
+
+
+def test_train_stop_resume_export_and_predict(phantom_dir: Path, tmp_path: Path, capsys):
+    run = tmp_path / "run"
+    common = ["--config", "tiny", "--data", str(phantom_dir), "--out", str(run), "--epochs", "1",
+              "--batch-size", "2", "--quiet", "--no-tensorboard", "--val-fraction", "0.25"]
+    assert main(["train", *common, "--stop-after-epochs", "1"]) == 0
+    split = json.loads((run / "split.json").read_text())
+    assert len(split["train"]) == 3 and len(split["val"]) == 1
+    bundle = tmp_path / "tiny.safetensors"
+    with pytest.raises(CheckpointError, match="training is not finished"):
+        from training.export import export_run
+
+        export_run(run, bundle)
+    assert main(["train", *common, "--resume"]) == 0
+    with open(run / "metrics.csv") as f:
+        assert [r["phase"] for r in csv.DictReader(f)] == ["pri", "sys", "seg"]
+    assert main(["export", str(run), "--out", str(bundle)]) == 0
+    pred = Predictor.load(bundle, device="cpu")
+    ck = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert pred.preprocess.to_dict() == ck["preprocess"] and pred.cfg.name == "tiny"
+    assert pred.info["finished"] is True
+    x = np.zeros((2, 8, 32, 32), np.float32)
+    out = pred.predict(x)
+    assert out.labels.shape == (2, 32, 32) and out.lge.shape == (2, 32, 32)
+
+
+def test_user_errors_are_one_line(tmp_path: Path, phantom_dir: Path, capsys):
+    assert main(["train", "--config", "nope", "--data", str(phantom_dir), "--out", str(tmp_path / "r")]) == 2
+    assert "unknown configuration 'nope'" in capsys.readouterr().err
+    assert main(["train", "--config", "tiny", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("missing: data folder not found") and "\n" not in err
+    (tmp_path / "bad.safetensors").write_bytes(b"\x00" * 10)
+    assert main(["export", str(tmp_path / "nope-run"), "--out", str(tmp_path / "x.safetensors")]) == 2
+    assert "run folder not found" in capsys.readouterr().err
+
+
+def test_a_finished_run_folder_is_not_overwritten_without_resume(phantom_dir: Path, tmp_path: Path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "checkpoint.pt").write_bytes(b"x")
+    assert main(["train", "--config", "tiny", "--data", str(phantom_dir), "--out", str(run), "--quiet"]) == 2
+    assert "already holds a training run; pass --resume" in capsys.readouterr().err
+    assert (run / "checkpoint.pt").read_bytes() == b"x"
+    # --resume on a damaged checkpoint: a one-line CheckpointError naming the file
+    assert main(["train", "--config", "tiny", "--data", str(phantom_dir), "--out", str(run), "--quiet", "--resume",
+                 "--epochs", "1", "--batch-size", "2", "--no-tensorboard"]) == 2
+    assert "checkpoint.pt: truncated or not a PSCGAN checkpoint" in capsys.readouterr().err

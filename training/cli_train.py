@@ -1,0 +1,80 @@
+"""`python -m training train`: load the data once, split it, train, report."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pscgan.errors import InputError
+
+from .arrays import split_indices
+
+
+def model_config(name: str):
+    from pscgan.nn.config import get_config
+
+    try:
+        return get_config(name)
+    except KeyError as err:
+        raise InputError(f"--config {name}: {err.args[0]}") from None
+
+
+def preprocess_config(cfg):
+    """The preprocessing the model expects (frames and ROI size from the model configuration)."""
+    from pscgan.preprocess import PreprocessConfig
+
+    return PreprocessConfig(frames=cfg.frames, roi_size=cfg.size)
+
+
+def load_split(args, cfg, run_dir: Path):
+    """(train RoiArrays, val RoiArrays, preprocess config); the split is saved to run_dir/split.json
+    (and reused from there when it exists, so a resumed run trains on the same samples)."""
+    from .data import load_dataset
+
+    pre = preprocess_config(cfg)
+    data = load_dataset(Path(args.data), pre, margin=max(0, args.jitter), limit=args.limit_cases, quiet=args.quiet)
+    split_file = run_dir / "split.json"
+    if split_file.is_file():
+        split = json.loads(split_file.read_text())
+        tr, va = split["train"], split["val"]
+        if max(tr + va, default=-1) >= len(data):
+            raise InputError(f"{split_file}: split does not fit the data ({len(data)} samples); use a new --out")
+    else:
+        tr, va = split_indices(len(data), args.val_fraction, args.seed)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        split_file.write_text(json.dumps({"seed": args.seed, "val_fraction": args.val_fraction, "train": tr, "val": va,
+                                          "train_names": [data.names[i] for i in tr],
+                                          "val_names": [data.names[i] for i in va]}, indent=1))
+    if not tr:
+        raise InputError(f"{args.data}: too few samples to train ({len(data)})")
+    return data.subset(tr), data.subset(va), pre
+
+
+def run_train(args) -> int:
+    from pscgan.inference import resolve_device
+
+    from .distributed import setup
+    from .trainer import TrainOptions, Trainer
+
+    cfg = model_config(args.config)
+    run_dir = Path(args.out)
+    if (run_dir / "checkpoint.pt").exists() and not args.resume:
+        raise InputError(f"{run_dir}: already holds a training run; pass --resume to continue it or choose a new --out")
+    ctx = setup(resolve_device(args.device))
+    try:
+        train, val, pre = load_split(args, cfg, run_dir)
+        if ctx.is_main:
+            (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+        opts = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, jitter=args.jitter,
+                            max_minutes=args.max_minutes, stop_after_epochs=args.stop_after_epochs,
+                            resume=args.resume, quiet=args.quiet, tensorboard=not args.no_tensorboard)
+        trainer = Trainer(cfg, train, val, run_dir, opts, ctx=ctx, preprocess=pre.to_dict(),
+                          info={"data": str(args.data), "train_samples": len(train), "val_samples": len(val)})
+        result = trainer.run()
+    finally:
+        ctx.close()
+    if ctx.is_main and not args.quiet:
+        m = result.last_metrics
+        print(f"{result.status}: {result.epochs_run} epoch(s) this run; last epoch: "
+              + ", ".join(f"{k} {m[k]:.4g}" for k in ("loss_g", "lge_ssim", "seg_dice_mean", "seg_accuracy")
+                          if isinstance(m.get(k), float)))
+    return 0

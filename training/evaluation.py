@@ -1,0 +1,84 @@
+"""Validation metrics of the cascade: Dice per class and accuracy (masks), SSIM and PSNR (LGE),
+scar-size Pearson r.
+
+Conventions: Dice per class is pooled over the whole validation set (sum of TP, FP, FN over all
+slices), so a slice without scar neither helps nor hurts the scar Dice by itself; a class absent
+from both prediction and reference in the whole set gives NaN. Accuracy is the pixel accuracy over
+the set. SSIM and PSNR are `pscgan.metrics.image` on each 2-D slice with data range 2 ([-1, 1]),
+averaged over slices (PSNR of identical slices, +inf, is left out of the mean). Scar size is the
+scar pixel count per slice; its Pearson r is NaN when either side is constant.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from pscgan import labels as L
+from pscgan.metrics.image import psnr, ssim
+
+CLASS_KEYS = {L.OTHER: "other", L.BLOOD_POOL: "blood", L.HEALTHY_MYOCARDIUM: "myo", L.SCAR: "scar"}
+
+
+def segmentation_scores(pred: np.ndarray, ref: np.ndarray, prefix: str) -> dict[str, float]:
+    """pred, ref (N, H, W) integer labels -> {prefix_accuracy, prefix_dice_<class>, prefix_dice_mean}."""
+    pred = np.asarray(pred)
+    ref = np.asarray(ref)
+    out = {f"{prefix}_accuracy": float((pred == ref).mean()) if ref.size else math.nan}
+    dices = []
+    for c, name in CLASS_KEYS.items():
+        p, r = pred == c, ref == c
+        denom = int(p.sum()) + int(r.sum())
+        d = 2.0 * float(np.logical_and(p, r).sum()) / denom if denom else math.nan
+        out[f"{prefix}_dice_{name}"] = d
+        if c != L.OTHER and not math.isnan(d):
+            dices.append(d)
+    out[f"{prefix}_dice_mean"] = float(np.mean(dices)) if dices else math.nan
+    return out
+
+
+def image_scores(pred: np.ndarray, ref: np.ndarray, prefix: str = "lge") -> dict[str, float]:
+    """pred, ref (N, H, W) in [-1, 1] -> {prefix_ssim, prefix_psnr} (means over slices)."""
+    ss = [ssim(r, p, data_range=2.0) for p, r in zip(pred, ref)]
+    ps = [v for v in (psnr(r, p, data_range=2.0) for p, r in zip(pred, ref)) if math.isfinite(v)]
+    return {
+        f"{prefix}_ssim": float(np.mean(ss)) if ss else math.nan,
+        f"{prefix}_psnr": float(np.mean(ps)) if ps else math.nan,
+    }
+
+
+def pearson_r(x: np.ndarray, y: np.ndarray) -> float:
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    if x.size < 2 or np.std(x) == 0 or np.std(y) == 0:
+        return math.nan
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+@torch.no_grad()
+def predict_arrays(model, cine: np.ndarray, device: torch.device, batch_size: int = 16) -> dict[str, np.ndarray]:
+    """Run the cascade on cine (N, T, H, W) -> {'mask' (N,H,W) uint8, 'lge' (N,H,W), 'seg' (N,H,W) uint8}."""
+    was_training = model.training
+    model.eval()
+    masks, lges, segs = [], [], []
+    for i in range(0, len(cine), batch_size):
+        x = torch.as_tensor(np.asarray(cine[i : i + batch_size], np.float32), device=device)
+        out = model(x)
+        masks.append(out.mask_logits.argmax(1).to(torch.uint8).cpu().numpy())
+        lges.append(out.lge[:, 0].float().cpu().numpy())
+        segs.append(out.seg_logits.argmax(1).to(torch.uint8).cpu().numpy())
+    model.train(was_training)
+    return {"mask": np.concatenate(masks), "lge": np.concatenate(lges), "seg": np.concatenate(segs)}
+
+
+def evaluate(model, cine: np.ndarray, lge: np.ndarray, labels: np.ndarray, device: torch.device,
+             batch_size: int = 16) -> dict[str, float]:
+    """All validation figures of the cascade on one split (see module docstring)."""
+    pred = predict_arrays(model, cine, device, batch_size)
+    out: dict[str, float] = {}
+    out.update(segmentation_scores(pred["mask"], labels, "mask"))
+    out.update(image_scores(pred["lge"], lge, "lge"))
+    out.update(segmentation_scores(pred["seg"], labels, "seg"))
+    out["scar_size_r"] = pearson_r((pred["seg"] == L.SCAR).sum(axis=(1, 2)), (labels == L.SCAR).sum(axis=(1, 2)))
+    return out

@@ -1,0 +1,151 @@
+"""What one training step of each phase computes: inputs, generator outputs, and the losses.
+
+Phases of the progressive cascade (paper section 5, Fig. 7), in order:
+  pri: G_Pri(cine) -> mask logits;                 target: labels (mce) ; D_Pri sees softmax / one-hot
+  sys: G_Sys(cine | softmax(G_Pri(cine))) -> LGE;  target: LGE           ; D_Sys sees the image
+  seg: G_Seg(cine | G_Sys(...)) -> seg logits;     target: labels (mce) ; D_Seg sees softmax / one-hot
+Earlier generators are frozen (evaluated under no_grad) while a later phase trains. The
+non-progressive ablation has one phase, `joint`: the parallel generator's three outputs are trained
+together with the sum of the three phases' losses.
+
+Losses per output (weights from ModelConfig):
+  pri/seg G: seg_ce_weight * mce + adv_weight * adversarial_g  (+ seg: aux_weight * |D_aux(real) - D_aux(fake)|_1, eq. 17)
+  sys G:     recon_weight * L1 (0 in the paper config) + synthetic regularisation (eq. 11-13, if on) + adv_weight * adversarial_g
+             + content_weight * content loss on D_Sys's conv 2-4 features (eq. 15)
+  D:         adversarial_d (+ gp_weight * gradient penalty for wgan-gp)
+             (+ seg: aux_weight * |D_aux(real) - true class fractions|_1 (losses.size_regression_loss),
+             which teaches D_aux to count pixels; eq. 17 alone only compares two predictions)
+With `adversarial` off there is no discriminator and only the supervised terms remain.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+PROGRESSIVE_PHASES = ("pri", "sys", "seg")
+JOINT_PHASES = ("joint",)
+OUTPUTS = {"pri": ("pri",), "sys": ("sys",), "seg": ("seg",), "joint": ("pri", "sys", "seg")}
+
+
+def phases_for(cfg) -> tuple[str, ...]:
+    return PROGRESSIVE_PHASES if cfg.progressive else JOINT_PHASES
+
+
+def trainable_generator(model: nn.Module, phase: str) -> nn.Module:
+    return getattr(model, phase)
+
+
+@dataclass
+class Batch:
+    cine: Tensor  # (B, T, H, W) in [-1, 1]
+    lge: Tensor  # (B, 1, H, W) in [-1, 1]
+    labels: Tensor  # (B, H, W) int64
+
+    @property
+    def onehot(self) -> Tensor:  # (B, K, H, W) float
+        return F.one_hot(self.labels, 4).permute(0, 3, 1, 2).float()
+
+
+def generator_outputs(model: nn.Module, phase: str, batch: Batch, gen: nn.Module | None = None) -> dict[str, Tensor]:
+    """Outputs of the trained generator(s) of `phase`, with gradients: {'pri': logits, 'sys': image, 'seg': logits}.
+
+    `gen` is the (possibly DistributedDataParallel-wrapped) trainable generator; earlier phases run frozen.
+    """
+    gen = gen if gen is not None else trainable_generator(model, phase)
+    if phase == "joint":
+        out = gen(batch.cine)
+        return {"pri": out.mask_logits, "sys": out.lge, "seg": out.seg_logits}
+    if phase == "pri":
+        return {"pri": gen(batch.cine, None)}
+    with torch.no_grad():
+        mask = torch.softmax(model.pri(batch.cine, None), dim=1)  # (B, K, H, W)
+        if phase == "sys":
+            return_cond = mask
+        else:
+            return_cond = model.sys(batch.cine, mask)  # (B, 1, H, W)
+    return {phase: gen(batch.cine, return_cond)}
+
+
+def disc_input(key: str, output: Tensor) -> Tensor:
+    """What D sees of a generator output: class probabilities for masks, the image itself for the LGE."""
+    return output if key == "sys" else torch.softmax(output, dim=1)
+
+
+def real_input(key: str, batch: Batch) -> Tensor:
+    return batch.lge if key == "sys" else batch.onehot
+
+
+def _split(out, n: int):
+    """D output (score | (score, extra)) of a concatenated [real; fake] batch -> (real part, fake part)."""
+    if isinstance(out, (tuple, list)):
+        score, extra = out
+        if isinstance(extra, (tuple, list)):
+            return (score[:n], [e[:n] for e in extra]), (score[n:], [e[n:] for e in extra])
+        return (score[:n], extra[:n]), (score[n:], extra[n:])
+    return out[:n], out[n:]
+
+
+def _score(out) -> Tensor:
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+
+class LossSet:
+    """The adversarial / auxiliary / regularisation loss functions of one configuration (training.losses)."""
+
+    def __init__(self, cfg):
+        from training import losses
+
+        self.cfg = cfg
+        self.losses = losses
+        if cfg.adversarial_loss not in losses.ADVERSARIAL_LOSSES:
+            raise ValueError(f"unknown adversarial loss {cfg.adversarial_loss!r}")
+        kind = cfg.adversarial_loss
+        self.adv_d = lambda real, fake: losses.adversarial_d(kind, real, fake)
+        self.adv_g = lambda fake: losses.adversarial_g(kind, fake)
+
+    # -- discriminator ------------------------------------------------------------------------
+    def discriminator_loss(self, key: str, disc: nn.Module, batch: Batch, fake_out: Tensor) -> Tensor:
+        """One D loss; real and fake go through D in ONE forward (DistributedDataParallel-friendly)."""
+        cfg = self.cfg
+        real = real_input(key, batch)
+        fake = disc_input(key, fake_out).detach()
+        n = real.shape[0]
+        out = disc(torch.cat([real, fake], dim=0))
+        real_o, fake_o = _split(out, n)
+        loss = self.adv_d(_score(real_o), _score(fake_o))
+        if cfg.adversarial_loss == "wgan-gp":
+            base = disc.module if hasattr(disc, "module") else disc
+            loss = loss + cfg.gp_weight * self.losses.gradient_penalty(lambda x: _score(base(x)), real, fake)
+        if key == "seg" and cfg.auxiliary_loss:
+            loss = loss + cfg.aux_weight * self.losses.size_regression_loss(real_o[1], batch.labels)
+        return loss
+
+    # -- generator ----------------------------------------------------------------------------
+    def generator_loss(self, key: str, disc: nn.Module | None, batch: Batch, fake_out: Tensor) -> tuple[Tensor, dict]:
+        """G loss of one output; `disc` is the plain (unwrapped) D or None without adversarial training."""
+        cfg = self.cfg
+        parts: dict[str, Tensor] = {}
+        if key in ("pri", "seg"):
+            weights = None if cfg.class_weights is None else torch.tensor(cfg.class_weights)
+            parts["mce"] = cfg.seg_ce_weight * self.losses.mce(fake_out, batch.labels, class_weights=weights)
+        else:
+            if cfg.recon_weight:
+                parts["l1"] = cfg.recon_weight * self.losses.reconstruction_l1(fake_out, batch.lge)
+            if cfg.synthetic_regularization:
+                parts["synreg"] = self.losses.synthetic_regularisation(fake_out, cfg.tv_weight, cfg.ogs_group_size)
+        if disc is not None and cfg.adversarial:
+            fake_o = disc(disc_input(key, fake_out))
+            parts["adv"] = cfg.adv_weight * self.adv_g(_score(fake_o))
+            if key == "sys" and cfg.content_weight:
+                with torch.no_grad():
+                    real_feats = disc(batch.lge)[1]
+                parts["content"] = cfg.content_weight * self.losses.content_loss(real_feats, fake_o[1])
+            if key == "seg" and cfg.auxiliary_loss:
+                with torch.no_grad():
+                    real_sizes = disc(batch.onehot)[1]
+                parts["aux"] = cfg.aux_weight * self.losses.auxiliary_size_loss(real_sizes, fake_o[1])
+        total = sum(parts.values()) if parts else fake_out.sum() * 0.0
+        return total, {f"{key}_{k}": float(v.detach()) for k, v in parts.items()}

@@ -1,0 +1,312 @@
+"""The training loop: phases pri -> sys -> seg (or one joint phase), 2 D steps per G step, per-epoch
+validation, atomic checkpoints and exact resume.
+
+Optimiser: Adam at `cfg.learning_rate` (paper: 1e-3) with Kingma & Ba's default betas (0.9, 0.999),
+since the paper names Adam without other settings; separate optimisers for the trained generator
+and its discriminator(s), new for each phase. Every epoch re-seeds all RNGs from
+(seed, phase index, epoch) (training.seeding), so `resume` after epoch k continues bit-identically.
+Files in the run folder: checkpoint.pt (after every epoch), metrics.csv, tb/ (TensorBoard).
+"""
+from __future__ import annotations
+
+import csv
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from pscgan.checkpoint import load_checkpoint, save_checkpoint
+from pscgan.nn.cascade import build_discriminators, build_generators
+
+from .arrays import RoiArrays
+from .distributed import DistContext, sampler_indices
+from .evaluation import evaluate
+from .phases import OUTPUTS, Batch, LossSet, generator_outputs, phases_for, trainable_generator
+from .seeding import epoch_seed, make_deterministic, rng_state, seed_everything, set_rng_state
+
+CHECKPOINT_NAME = "checkpoint.pt"
+METRICS_NAME = "metrics.csv"
+EVAL_KEYS = (
+    "mask_accuracy", "mask_dice_other", "mask_dice_blood", "mask_dice_myo", "mask_dice_scar", "mask_dice_mean",
+    "lge_ssim", "lge_psnr",
+    "seg_accuracy", "seg_dice_other", "seg_dice_blood", "seg_dice_myo", "seg_dice_scar", "seg_dice_mean",
+    "scar_size_r",
+)
+CSV_KEYS = ("phase", "phase_index", "epoch", "samples", "seconds", "loss_g", "loss_d") + EVAL_KEYS
+
+
+@dataclass
+class TrainOptions:
+    epochs: int = 10  # per phase
+    batch_size: int | None = None  # None: the configuration's batch size
+    seed: int = 0
+    jitter: int = 2  # maximum random ROI shift in pixels (<= the data's margin)
+    betas: tuple[float, float] = (0.9, 0.999)
+    max_minutes: float | None = None  # time budget, shared equally by the phases (each stops after a checkpoint)
+    stop_after_epochs: int | None = None  # stop after this many epochs in this invocation (tests, budgets)
+    resume: bool = False
+    quiet: bool = False
+    tensorboard: bool = True
+    eval_batch_size: int = 16
+
+
+@dataclass
+class TrainResult:
+    status: str  # finished | stopped | budget
+    epochs_run: int
+    last_metrics: dict = field(default_factory=dict)
+    model: torch.nn.Module | None = None
+
+
+EpochCallback = Callable[[str, int, dict], None]
+
+
+def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, losses: LossSet, cfg) -> dict:
+    """One generator step after `cfg.disc_steps_per_gen_step` discriminator steps on the same batch.
+
+    gen_w / d_w: the trained generator and discriminators, possibly DistributedDataParallel-wrapped;
+    the generator's loss uses the plain discriminators (their gradients are not needed).
+    Returns the batch's losses as floats (loss_g, loss_d and the named terms).
+    """
+    keys = OUTPUTS[phase]
+    outs = generator_outputs(model, phase, b, gen_w)  # with gradients into the trained G
+    loss_d = 0.0
+    if discs is not None:
+        discs.requires_grad_(True)
+        for _ in range(cfg.disc_steps_per_gen_step):
+            opt_d.zero_grad(set_to_none=True)
+            ld = sum(losses.discriminator_loss(k, d_w[k], b, outs[k]) for k in keys)
+            ld.backward()
+            opt_d.step()
+        loss_d = float(ld.detach())
+        discs.requires_grad_(False)
+    opt_g.zero_grad(set_to_none=True)
+    lg = 0.0
+    parts: dict[str, float] = {}
+    for k in keys:
+        term, p = losses.generator_loss(k, None if discs is None else discs[k], b, outs[k])
+        lg = lg + term
+        parts.update(p)
+    lg.backward()
+    opt_g.step()
+    return {"loss_g": float(lg.detach()), "loss_d": loss_d, **parts}
+
+
+class Trainer:
+    def __init__(self, cfg, train: RoiArrays, val: RoiArrays, run_dir: Path, options: TrainOptions,
+                 ctx: DistContext | None = None, preprocess: dict | None = None, info: dict | None = None):
+        self.cfg = cfg
+        self.train_data = train
+        self.val_data = val
+        self.run_dir = Path(run_dir)
+        self.opt = options
+        self.ctx = ctx or DistContext()
+        self.device = self.ctx.device
+        self.preprocess = dict(preprocess or {})
+        self.info = dict(info or {})
+        self.phases = phases_for(cfg)
+        self.batch_size = int(options.batch_size or cfg.batch_size)
+        self.jitter = min(int(options.jitter), int(train.margin))
+        self.losses = LossSet(cfg)
+        self._writer = None
+
+    # ------------------------------------------------------------------------------------------
+    def _log_enabled(self) -> bool:
+        return self.ctx.is_main
+
+    def _progress(self, total: int, desc: str):
+        from tqdm import tqdm
+
+        disable = self.opt.quiet or not self.ctx.is_main or not sys.stderr.isatty()
+        return tqdm(total=total, desc=desc, disable=disable, leave=False, dynamic_ncols=True)
+
+    def _tb(self):
+        if self._writer is None and self.opt.tensorboard and self._log_enabled():
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._writer = SummaryWriter(log_dir=str(self.run_dir / "tb"))
+        return self._writer
+
+    def _write_csv(self, row: dict) -> None:
+        path = self.run_dir / METRICS_NAME
+        new = not path.exists()
+        with open(path, "a", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=CSV_KEYS, extrasaction="ignore")
+            if new:
+                w.writeheader()
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+
+    def _trim_csv(self, phase_index: int, epoch: int) -> None:
+        """Drop rows written after the checkpoint a resumed run starts from."""
+        path = self.run_dir / METRICS_NAME
+        if not path.exists():
+            return
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        keep = [r for r in rows if (int(r["phase_index"]), int(r["epoch"])) <= (phase_index, epoch)]
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=CSV_KEYS, extrasaction="ignore")
+            w.writeheader()
+            w.writerows(keep)
+
+    # ------------------------------------------------------------------------------------------
+    def _save(self, model, discs, opt_g, opt_d, phase_index: int, epoch: int) -> None:
+        if self.ctx.is_main:
+            payload = {
+                "phase": self.phases[phase_index],
+                "phase_index": phase_index,
+                "epoch": epoch,
+                "generators": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                "discriminators": {} if discs is None else {k: v.detach().cpu() for k, v in discs.state_dict().items()},
+                "optimizers": {"g": opt_g.state_dict(), "d": {} if opt_d is None else opt_d.state_dict()},
+                "rng": rng_state(),
+                "config": self.cfg.to_dict(),
+                "preprocess": self.preprocess,
+                "train_info": {**self.info, "phases": list(self.phases), "epochs_per_phase": self.opt.epochs,
+                               "batch_size": self.batch_size, "seed": self.opt.seed, "jitter": self.jitter,
+                               "betas": list(self.opt.betas)},
+            }
+            save_checkpoint(self.run_dir / CHECKPOINT_NAME, payload)
+        self.ctx.barrier()
+
+    def _batches(self, phase_index: int, epoch: int):
+        """This epoch's batches of (indices, offsets): shuffled and jittered from the epoch's seed."""
+        es = epoch_seed(self.opt.seed, phase_index, epoch)
+        order = sampler_indices(len(self.train_data), self.ctx, seed=es, epoch=0)
+        gen = np.random.default_rng([es, self.ctx.rank])
+        for i in range(0, len(order), self.batch_size):
+            idx = order[i : i + self.batch_size]
+            offsets = gen.integers(-self.jitter, self.jitter + 1, size=(len(idx), 2))
+            yield idx, offsets
+
+    def _to_batch(self, idx, offsets) -> Batch:
+        cine, lge, lab = self.train_data.crops(idx, offsets)
+        d = self.device
+        return Batch(cine=torch.from_numpy(cine).to(d), lge=torch.from_numpy(lge)[:, None].to(d),
+                     labels=torch.from_numpy(lab).to(d))
+
+    def validate(self, model) -> dict:
+        cine, lge, lab = self.val_data.centred()
+        if len(cine) == 0:
+            return {k: math.nan for k in EVAL_KEYS}
+        return evaluate(model, cine, lge, lab, self.device, self.opt.eval_batch_size)
+
+    # ------------------------------------------------------------------------------------------
+    def run(self, on_epoch_end: EpochCallback | None = None) -> TrainResult:
+        cfg, opt = self.cfg, self.opt
+        make_deterministic()
+        seed_everything(opt.seed)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        model = build_generators(cfg).to(self.device)
+        discs = build_discriminators(cfg).to(self.device) if cfg.adversarial else None
+
+        start_phase, start_epoch, saved_opt = 0, 0, None
+        ckpt_path = self.run_dir / CHECKPOINT_NAME
+        if opt.resume and ckpt_path.exists():
+            ck = load_checkpoint(ckpt_path, cfg)
+            model.load_state_dict(ck["generators"])
+            if discs is not None and ck["discriminators"]:
+                discs.load_state_dict(ck["discriminators"])
+            set_rng_state(ck["rng"])
+            start_phase, start_epoch = int(ck["phase_index"]), int(ck["epoch"])
+            saved_opt = ck["optimizers"]
+            if self.ctx.is_main:
+                self._trim_csv(start_phase, start_epoch)
+            if start_epoch >= opt.epochs:
+                start_phase, start_epoch, saved_opt = start_phase + 1, 0, None
+        elif self.ctx.is_main and (self.run_dir / METRICS_NAME).exists():
+            (self.run_dir / METRICS_NAME).unlink()
+
+        # --max-minutes is shared equally by the phases still to train, so that every phase gets trained.
+        remaining = len(self.phases) - start_phase
+        phase_budget = opt.max_minutes / remaining if opt.max_minutes is not None and remaining else None
+        budget_hit = False
+        epochs_run = 0
+        last: dict = {}
+        for pi in range(start_phase, len(self.phases)):
+            phase = self.phases[pi]
+            keys = OUTPUTS[phase]
+            t_phase = time.perf_counter()
+            gen = trainable_generator(model, phase)
+            model.requires_grad_(False)
+            gen.requires_grad_(True)
+            opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.learning_rate, betas=opt.betas)
+            d_params = [p for k in keys for p in discs[k].parameters()] if discs is not None else []
+            opt_d = torch.optim.Adam(d_params, lr=cfg.learning_rate, betas=opt.betas) if d_params else None
+            first = start_epoch if pi == start_phase else 0
+            if pi == start_phase and saved_opt is not None and start_epoch > 0:
+                opt_g.load_state_dict(saved_opt["g"])
+                if opt_d is not None and saved_opt["d"]:
+                    opt_d.load_state_dict(saved_opt["d"])
+            gen_w = self.ctx.wrap(gen)
+            if discs is not None:
+                discs.requires_grad_(True)
+            # D_Seg's size head is unused by the D loss when the auxiliary loss is off
+            unused = phase in ("seg", "joint") and not cfg.auxiliary_loss
+            d_w = {k: self.ctx.wrap(discs[k], find_unused=unused) for k in keys} if discs is not None else {}
+            for ep in range(first, opt.epochs):
+                last = self._epoch(model, discs, gen_w, d_w, opt_g, opt_d, pi, ep)
+                self._save(model, discs, opt_g, opt_d, pi, ep + 1)
+                epochs_run += 1
+                if on_epoch_end is not None:
+                    on_epoch_end(phase, ep + 1, last)
+                if opt.stop_after_epochs is not None and epochs_run >= opt.stop_after_epochs:
+                    return self._finish("stopped", epochs_run, last, model)
+                if phase_budget is not None and (time.perf_counter() - t_phase) / 60.0 >= phase_budget:
+                    budget_hit = True
+                    break  # this phase's share of the budget is spent: go on with the next phase
+        return self._finish("budget" if budget_hit else "finished", epochs_run, last, model)
+
+    def _finish(self, status: str, epochs_run: int, last: dict, model) -> TrainResult:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        return TrainResult(status=status, epochs_run=epochs_run, last_metrics=last, model=model)
+
+    def _epoch(self, model, discs, gen_w, d_w, opt_g, opt_d, pi: int, ep: int) -> dict:
+        cfg = self.cfg
+        phase = self.phases[pi]
+        keys = OUTPUTS[phase]
+        seed_everything(epoch_seed(self.opt.seed, pi, ep))
+        t0 = time.perf_counter()
+        model.train()
+        if discs is not None:
+            discs.train()
+        sums: dict[str, float] = {}
+        n_seen = 0
+        batches = list(self._batches(pi, ep))
+        bar = self._progress(len(batches), f"{phase} {ep + 1}/{self.opt.epochs}")
+        for idx, offsets in batches:
+            b = self._to_batch(idx, offsets)
+            stats = train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase, b, self.losses, cfg)
+            for k, v in stats.items():
+                sums[k] = sums.get(k, 0.0) + v * len(idx)
+            n_seen += len(idx)
+            bar.set_postfix({k: f"{v:.3g}" for k, v in stats.items() if k in ("loss_g", "loss_d")})
+            bar.update(1)
+        bar.close()
+        means = {k: self.ctx.all_mean(v / max(n_seen, 1)) for k, v in sums.items()}
+        metrics = self.validate(model) if self.ctx.is_main else {}
+        row = {"phase": phase, "phase_index": pi, "epoch": ep + 1, "samples": n_seen * self.ctx.world_size,
+               "seconds": time.perf_counter() - t0, **means, **metrics}
+        if self.ctx.is_main:
+            self._write_csv(row)
+            if not self.opt.quiet:
+                shown = {"phase": phase, "loss_g": means.get("loss_g"), "loss_d": means.get("loss_d"),
+                         "mask_dice": metrics.get("mask_dice_mean"), "ssim": metrics.get("lge_ssim"),
+                         "seg_dice": metrics.get("seg_dice_mean"), "seg_acc": metrics.get("seg_accuracy")}
+                print(f"{phase} epoch {ep + 1}/{self.opt.epochs} ({row['seconds']:.0f} s): "
+                      + ", ".join(f"{k} {v:.4g}" for k, v in shown.items() if isinstance(v, float)), flush=True)
+            tb = self._tb()
+            if tb is not None:
+                step = pi * self.opt.epochs + ep + 1
+                for k, v in {**means, **metrics}.items():
+                    if isinstance(v, float) and math.isfinite(v):
+                        tb.add_scalar(f"{phase}/{k}", v, step)
+                tb.flush()
+        return row
