@@ -94,3 +94,36 @@ def test_block_reductions():
     np.testing.assert_array_equal(block_majority(values, 3, 5), expected)
     field = rng.random((30, 36))
     np.testing.assert_allclose(block_mean(field, 3), field.reshape(10, 3, 12, 3).mean(axis=(1, 3)))
+
+
+def test_case_cine_tables_at_both_fields_and_flip_range():
+    """3 T and 1.5 T tables differ, blood stays 2-4x myocardium over 40-80 degrees, scar is pinned."""
+    from pscgan.phantom.contrast import case_cine_signal_table
+
+    for field_t in (1.5, 3.0):
+        for flip in (40.0, 60.0, 80.0):
+            table = case_cine_signal_table(SEQ, field_t, flip)
+            assert table[Tissue.SCAR] == table[Tissue.MYOCARDIUM]
+            assert 2.0 < table[Tissue.LV_BLOOD] / table[Tissue.MYOCARDIUM] < 4.0
+    t15, t3 = case_cine_signal_table(SEQ, 1.5, 60.0), case_cine_signal_table(SEQ, 3.0, 60.0)
+    assert abs(t3[Tissue.LIVER] / t15[Tissue.LIVER] - 1) > 0.05
+    # Away from 60 degrees the physical scar signal differs a little: the pin is doing work.
+    physical = cine_signal_table(SequenceConfig(flip_deg=40.0))
+    assert abs(physical[Tissue.SCAR] / physical[Tissue.MYOCARDIUM] - 1) > 0.02
+
+
+def test_reduced_acquisition_matrix_blurs_and_noise_gain_is_right():
+    """Low-pass of a lower acquisition matrix: white noise SD shrinks by the stated factor, edges widen."""
+    from pscgan.phantom.generate import ScanParams, _acquisition_windows, _lowpass
+
+    scan = ScanParams(rows=128, cols=96, spacing_mm=1.5, rr_interval_ms=900.0, snr=20.0, lge_snr=15.0, n_coils=4,
+                      ti_scale=1.0, lge_shift_mm=(0.0, 0.0), blur_px=0.5, cine_blood_level=300.0,
+                      lge_blood_level=200.0, acquisition_fraction=0.6, readout_fraction=0.8, phase_axis=0)
+    window, gain = _acquisition_windows((128, 96), scan)
+    noise = np.random.default_rng(0).standard_normal((6, 128, 96)).astype(np.float32)
+    assert _lowpass(noise, window).std() == pytest.approx(gain, rel=0.03)
+    assert 0.4 < gain < 0.85
+    step = np.zeros((128, 96), np.float32)
+    step[:, 48:] = 1.0
+    edge = _lowpass(step, window)[64]
+    assert 2 < np.sum((edge > 0.1) & (edge < 0.9)) < 8  # a few pixels wide, not a hard step

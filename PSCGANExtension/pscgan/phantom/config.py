@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from .contrast import SequenceConfig
 
-GENERATOR_VERSION = "phantom-1.1"
+GENERATOR_VERSION = "phantom-1.2"
 LEVELS = ("basal", "mid", "apical")
 
 
@@ -21,7 +21,7 @@ class PhantomConfig:
     slice_thickness_mm: float = 8.0
     rr_interval_ms_range: tuple[float, float] = (700.0, 1100.0)
     es_fraction_range: tuple[float, float] = (0.30, 0.38)  # end-systole as a fraction of the cycle
-    snr_range: tuple[float, float] = (12.0, 35.0)  # cine: mean heart signal / noise SD
+    snr_range: tuple[float, float] = (8.0, 45.0)  # cine: mean heart signal / noise SD
     lge_snr_range: tuple[float, float] = (10.0, 25.0)  # LGE: mean blood signal / noise SD
     coils_range: tuple[int, int] = (4, 8)
     scar_free_fraction: float = 1.0 / 6.0
@@ -31,8 +31,40 @@ class PhantomConfig:
     scar_thickening_k_range: tuple[float, float] = (1.0, 1.15)  # thickening = normal (1 - k transmurality)
     tethering_deg_range: tuple[float, float] = (6.0, 12.0)  # circumferential smoothing of thickening
     rotation_deg_range: tuple[float, float] = (-35.0, 35.0)
-    blur_px_range: tuple[float, float] = (0.3, 0.8)  # Gaussian PSF sigma (acquired resolution below the displayed)
-    flow_inhomogeneity: float = 0.08  # relative SD of slowly changing blood-signal variation (inflow)
+    blur_px_range: tuple[float, float] = (0.15, 0.5)  # Gaussian PSF sigma (partial Fourier, filters; on top of the matrix)
+    flow_inhomogeneity_range: tuple[float, float] = (0.02, 0.15)  # relative SD of drifting blood-signal variation
+    inflow_pulsation_range: tuple[float, float] = (0.0, 0.15)  # whole-pool blood brightness swing over the cycle
     lge_shift_sd_mm: float = 0.8  # residual cine-LGE misregistration (per axis), clipped to 2.5 mm
     ti_scale_sd: float = 0.04  # relative error of the chosen inversion time (imperfect nulling)
-    sequence: SequenceConfig = field(default_factory=SequenceConfig)
+    sequence: SequenceConfig = field(default_factory=SequenceConfig)  # LGE sequence and the cine's nominal one
+    # --- variety of the cine acquisition (phantom-1.2) ---
+    field_3t_fraction: float = 0.35  # share of cases with 3 T tissue values (else 1.5 T)
+    flip_deg_range: tuple[float, float] = (40.0, 80.0)  # cine bSSFP flip angle
+    cine_blood_level_range: tuple[float, float] = (120.0, 1200.0)  # global intensity scale (mean LV blood)
+    bias_strength_range: tuple[float, float] = (0.0, 0.45)  # smooth multiplicative bias field, log amplitude
+    acquisition_fraction_range: tuple[float, float] = (0.6, 1.0)  # acquired / displayed matrix, phase direction
+    readout_fraction_range: tuple[float, float] = (0.75, 1.0)  # acquired / displayed matrix, read direction
+    texture_amplitude_range: tuple[float, float] = (0.02, 0.09)  # relative SD of smooth tissue texture
+    # --- variety of the anatomy (phantom-1.2) ---
+    failing_fraction: float = 0.35  # share of dilated, thin-walled, hypokinetic hearts (heart failure)
+    r_endo_range_mm: tuple[float, float] = (20.0, 30.0)  # basal ED endocardial radius, ordinary hearts
+    failing_r_endo_range_mm: tuple[float, float] = (28.0, 38.0)  # ... failing hearts (ED diameter up to ~75 mm)
+    wall_range_mm: tuple[float, float] = (7.0, 12.0)  # basal ED wall thickness, ordinary hearts
+    failing_wall_range_mm: tuple[float, float] = (5.0, 8.5)
+    failing_thickening_scale_range: tuple[float, float] = (0.55, 0.9)  # global hypokinesis of failing hearts
+    ellipticity_range: tuple[float, float] = (0.0, 0.18)
+    endo_irregularity: float = 0.05  # max relative amplitude of endocardial Fourier orders 3..6
+    trabeculation_range_mm: tuple[float, float] = (0.5, 5.0)
+    papillary_radius_range_mm: tuple[float, float] = (3.0, 8.0)
+    translation_range_mm: tuple[float, float] = (0.0, 4.0)  # in-plane heart displacement at end-systole
+    trabecular_islands_range: tuple[int, int] = (0, 9)  # small muscle bundles just inside the endocardium
+    island_radius_range_mm: tuple[float, float] = (1.2, 3.5)
+    rv_depth_range_mm: tuple[float, float] = (15.0, 48.0)
+    insertion_gap_range_deg: tuple[float, float] = (100.0, 140.0)  # angle between the RV insertion points
+    septal_centre_sd_deg: float = 6.0  # jitter of the septum's centre around 180 degrees (clipped to 2 SD)
+    epicardial_fat_range_mm: tuple[float, float] = (0.3, 4.0)
+    groove_fat_range_mm: tuple[float, float] = (0.5, 9.0)
+    organ_warp_range_mm: tuple[float, float] = (2.0, 9.0)  # amplitude of the smooth warp of body organs
+    # --- variety of the scars (phantom-1.2) ---
+    scar_width_fraction_range: tuple[float, float] = (0.15, 1.0)  # of the usable territory
+    border_crossing_fraction: float = 0.2  # share of scars centred on the border of two adjacent territories

@@ -3,6 +3,11 @@
 Deterministic in (seed, index): each case uses its own numpy SeedSequence([seed, index]) with
 separate child streams for anatomy, scar plan, scan settings and noise, so the cheap scar plan
 can be drawn alone (`case_scar_plan`).
+
+Variety per case (phantom-1.2, ranges in PhantomConfig): 1.5 / 3 T tissue values and flip angle,
+global intensity scale, smooth bias field, drifting and pulsating blood inflow brightness, tissue
+texture, noise level, and an acquisition matrix below the displayed one (Fermi-filtered k-space,
+zero-filled), applied to the magnitude image after noise so that noise is correlated like in scans.
 """
 from __future__ import annotations
 
@@ -14,10 +19,9 @@ from scipy.ndimage import gaussian_filter
 
 from .. import labels as L
 from ..metrics.clinical import quantify_slice
-from .anatomy import (RV_ANTERIOR_INSERTION_DEG, RV_INFERIOR_INSERTION_DEG, BodyParams, HeartParams, sample_body,
-                      sample_heart)
+from .anatomy import BodyParams, HeartParams, sample_body, sample_heart
 from .config import GENERATOR_VERSION, LEVELS, PhantomConfig
-from .contrast import cine_signal_table, coil_sensitivities, lge_signal_table, multicoil_magnitude
+from .contrast import case_cine_signal_table, coil_sensitivities, lge_signal_table, multicoil_magnitude
 from .motion import ANGLE_BINS, BIN_ANGLES_DEG, contraction_curve, es_frame_of, wall_tables
 from .render import Grid, HeartRasteriser, block_majority, block_mean, render_body
 from .scar import ScarPlan, sample_scar_plan, transmurality_profile
@@ -42,6 +46,17 @@ class ScanParams:
     blur_px: float  # Gaussian PSF sigma in pixels
     cine_blood_level: float  # mean LV blood intensity the cine is scaled to
     lge_blood_level: float
+    field_t: float = 1.5  # 1.5 or 3 T tissue values in the cine
+    flip_deg: float = 60.0  # cine flip angle
+    bias_strength: float = 0.0  # log amplitude of the smooth bias field
+    bias_coefficients: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0)  # u, v, uv, u^2, v^2 (image coords -1..1)
+    acquisition_fraction: float = 1.0  # acquired / displayed matrix along the phase-encoding axis
+    readout_fraction: float = 1.0  # ... along the read axis
+    phase_axis: int = 0  # 0 rows, 1 columns
+    texture_amplitude: float = 0.03
+    flow_inhomogeneity: float = 0.08
+    inflow_pulsation: float = 0.0  # whole-pool blood brightness swing (relative amplitude)
+    inflow_phase: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -75,7 +90,7 @@ def _rngs(seed: int, index: int) -> dict[str, np.random.Generator]:
 
 def case_scar_plan(seed: int, index: int, cfg: PhantomConfig = PhantomConfig()) -> ScarPlan:
     """The scar plan `generate_case(seed, index, cfg)` uses, without rendering anything."""
-    return sample_scar_plan(_rngs(seed, index)["scar"], cfg.scar_free_fraction)
+    return sample_scar_plan(_rngs(seed, index)["scar"], cfg.scar_free_fraction, cfg)
 
 
 def sample_scan(rng: np.random.Generator, cfg: PhantomConfig) -> ScanParams:
@@ -94,7 +109,18 @@ def sample_scan(rng: np.random.Generator, cfg: PhantomConfig) -> ScanParams:
         ti_scale=float(1.0 + np.clip(rng.normal(0.0, cfg.ti_scale_sd), -0.1, 0.1)),
         lge_shift_mm=(float(shift[0]), float(shift[1])),
         blur_px=float(rng.uniform(*cfg.blur_px_range)),
-        cine_blood_level=float(rng.uniform(200.0, 450.0)), lge_blood_level=float(rng.uniform(120.0, 300.0)),
+        cine_blood_level=float(rng.uniform(*cfg.cine_blood_level_range)), lge_blood_level=float(rng.uniform(120.0, 300.0)),
+        field_t=3.0 if rng.uniform() < cfg.field_3t_fraction else 1.5,
+        flip_deg=float(rng.uniform(*cfg.flip_deg_range)),
+        bias_strength=float(rng.uniform(*cfg.bias_strength_range)),
+        bias_coefficients=tuple(float(v) for v in rng.normal(0.0, 1.0 / math.sqrt(5.0), 5)),
+        acquisition_fraction=float(rng.uniform(*cfg.acquisition_fraction_range)),
+        readout_fraction=float(rng.uniform(*cfg.readout_fraction_range)),
+        phase_axis=int(rng.integers(0, 2)),
+        texture_amplitude=float(rng.uniform(*cfg.texture_amplitude_range)),
+        flow_inhomogeneity=float(rng.uniform(*cfg.flow_inhomogeneity_range)),
+        inflow_pulsation=float(rng.uniform(*cfg.inflow_pulsation_range)),
+        inflow_phase=float(rng.uniform(0, 2 * np.pi)),
     )
 
 
@@ -104,8 +130,9 @@ def sample_spec(seed: int, index: int, cfg: PhantomConfig = PhantomConfig(), lev
     if level is None:
         level = str(rng["anatomy"].choice(LEVELS, p=np.asarray(cfg.level_weights) / sum(cfg.level_weights)))
     heart = sample_heart(rng["anatomy"], level, cfg)
-    body = sample_body(rng["anatomy"])
-    return CaseSpec(heart, body, sample_scan(rng["scan"], cfg), sample_scar_plan(rng["scar"], cfg.scar_free_fraction))
+    body = sample_body(rng["anatomy"], cfg)
+    return CaseSpec(heart, body, sample_scan(rng["scan"], cfg),
+                    sample_scar_plan(rng["scar"], cfg.scar_free_fraction, cfg))
 
 
 class _Scene:
@@ -146,17 +173,56 @@ class _Scene:
 
 
 def _smooth_texture(shape, rng: np.random.Generator, amplitude: float = 0.03) -> np.ndarray:
-    field_ = gaussian_filter(rng.standard_normal(shape), 2.5)
+    """(R, C) multiplicative tissue texture: a coarse (2.5 px) and a fine (1 px) smooth noise, SD `amplitude`."""
+    coarse = gaussian_filter(rng.standard_normal(shape), 2.5)
+    fine = gaussian_filter(rng.standard_normal(shape), 1.0)
+    field_ = coarse / max(coarse.std(), 1e-9) + 0.6 * fine / max(fine.std(), 1e-9)
     return (1.0 + amplitude * field_ / max(field_.std(), 1e-9)).astype(np.float32)
 
 
-def _flow_fields(shape, frames: int, rng: np.random.Generator, amplitude: float):
-    """Yield per-frame smooth zero-mean fields (SD `amplitude`) that drift over the cycle (blood inflow)."""
+def _bias_field(shape, strength: float, coefficients) -> np.ndarray:
+    """(R, C) smooth multiplicative bias exp(strength * quadratic polynomial) over image coordinates -1..1."""
+    u = np.linspace(-1.0, 1.0, shape[0])[:, None]
+    v = np.linspace(-1.0, 1.0, shape[1])[None, :]
+    c = coefficients
+    poly = c[0] * u + c[1] * v + c[2] * u * v + c[3] * (u * u - 1 / 3) + c[4] * (v * v - 1 / 3)
+    return np.exp(strength * poly).astype(np.float32)
+
+
+def _fermi_window(n: int, fraction: float, real_half: bool = False) -> np.ndarray:
+    """k-space weights of an acquisition keeping `fraction` of n lines (Fermi-filtered edge)."""
+    freq = np.abs(np.fft.rfftfreq(n) if real_half else np.fft.fftfreq(n))  # cycles / pixel, 0..0.5
+    cut = 0.5 * fraction
+    return 1.0 / (1.0 + np.exp((freq - cut) / (0.04 * cut)))
+
+
+def _acquisition_windows(shape, scan: ScanParams) -> tuple[np.ndarray, float]:
+    """(R, C//2+1) rfft2 weights for an acquisition matrix smaller than the displayed one (zero-filled,
+    then shown at full size), and the factor by which white noise SD shrinks under it."""
+    frac = [scan.readout_fraction, scan.readout_fraction]
+    frac[scan.phase_axis] = scan.acquisition_fraction
+    wr = _fermi_window(shape[0], frac[0])
+    wc = _fermi_window(shape[1], frac[1], real_half=True)
+    noise_gain = math.sqrt(float(np.mean(wr ** 2)) * float(np.mean(_fermi_window(shape[1], frac[1]) ** 2)))
+    return (wr[:, None] * wc[None, :]).astype(np.float32), noise_gain
+
+
+def _lowpass(images: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """(..., R, C) real images filtered by rfft2 weights `window` (R, C//2+1)."""
+    spectrum = np.fft.rfft2(images) * window
+    return np.fft.irfft2(spectrum, s=images.shape[-2:]).astype(np.float32)
+
+
+def _flow_fields(shape, frames: int, rng: np.random.Generator, amplitude: float, pulsation: float = 0.0,
+                 pulse_phase: float = 0.0):
+    """Yield per-frame smooth fields (SD `amplitude`) that drift over the cycle (blood inflow), plus a
+    whole-pool brightness swing of relative amplitude `pulsation` (through-plane inflow)."""
     a, b = (gaussian_filter(rng.standard_normal(shape), 4.0) for _ in range(2))
     a, b = a / max(a.std(), 1e-9), b / max(b.std(), 1e-9)
     for t in range(frames):
         phase = 2 * np.pi * t / frames
-        yield (amplitude * (np.cos(phase) * a + np.sin(phase) * b)).astype(np.float32)
+        swing = pulsation * (math.cos(phase + pulse_phase) - math.cos(pulse_phase))  # 0 at ED
+        yield (amplitude * (np.cos(phase) * a + np.sin(phase) * b) + swing).astype(np.float32)
 
 
 def render_case(spec: CaseSpec, cfg: PhantomConfig, seed: int, index: int,
@@ -167,12 +233,12 @@ def render_case(spec: CaseSpec, cfg: PhantomConfig, seed: int, index: int,
     level = heart.level
     frames, ss = cfg.frames, cfg.supersampling
     grid = Grid(scan.rows, scan.cols, (scan.spacing_mm, scan.spacing_mm), ss)
-    tau = transmurality_profile(spec.scar, level, BIN_ANGLES_DEG)
+    tau = transmurality_profile(spec.scar, level, BIN_ANGLES_DEG, heart.rv_insertion_deg)
     es_frame = es_frame_of(frames, heart.es_fraction)
     curve = contraction_curve(frames, es_frame)
     r_endo, r_epi = wall_tables(heart, tau, curve)
 
-    cine_tab = cine_signal_table(cfg.sequence).astype(np.float32)
+    cine_tab = case_cine_signal_table(cfg.sequence, scan.field_t, scan.flip_deg).astype(np.float32)
     scene = _Scene(spec, grid, tau, r_endo, r_epi, curve)
     win, win_ss = scene.window, scene.window_ss
     static_signal = block_mean(cine_tab[scene.static], ss).astype(np.float32)  # (R, C)
@@ -181,7 +247,8 @@ def render_case(spec: CaseSpec, cfg: PhantomConfig, seed: int, index: int,
     tissue_map = None
     blood_tab = np.zeros(NUM_TISSUES, dtype=np.float32)
     blood_tab[[Tissue.LV_BLOOD, Tissue.RV_BLOOD]] = 1.0
-    flow = _flow_fields((grid.rows, grid.cols), frames, rng, cfg.flow_inhomogeneity)  # (T, R, C) generator
+    flow = _flow_fields((grid.rows, grid.cols), frames, rng, scan.flow_inhomogeneity, scan.inflow_pulsation,
+                        scan.inflow_phase)  # (T, R, C) generator
     for t in range(frames):
         tissue = scene.frame(t)  # (window rows*ss, window cols*ss)
         clean[t] = static_signal
@@ -193,7 +260,7 @@ def render_case(spec: CaseSpec, cfg: PhantomConfig, seed: int, index: int,
             tissue_map = block_majority(full, ss, NUM_TISSUES)
     labels = cine_labels[0].copy()
 
-    texture = _smooth_texture((grid.rows, grid.cols), rng)
+    texture = _smooth_texture((grid.rows, grid.cols), rng, scan.texture_amplitude)
     torso_rc = scene.to_image_rc(*spec.body.torso_centre, grid.spacing_rc)
     sens = coil_sensitivities((grid.rows, grid.cols), grid.spacing_rc,
                               (torso_rc[0] * grid.spacing_rc[0], torso_rc[1] * grid.spacing_rc[1]),
@@ -201,12 +268,17 @@ def render_case(spec: CaseSpec, cfg: PhantomConfig, seed: int, index: int,
     lv_r, lv_c = (int(np.clip(round(v), 0, n - 1)) for v, n in
                   zip(scene.to_image_rc(0.0, 0.0, grid.spacing_rc), (grid.rows, grid.cols)))
     sens /= np.float32(np.sqrt(np.sum(sens[:, lv_r, lv_c] ** 2)))  # RSS shading 1 at the LV centre
-    clean = gaussian_filter(clean, (0.0, scan.blur_px, scan.blur_px)) * texture  # PSF, then tissue texture
+    bias = _bias_field((grid.rows, grid.cols), scan.bias_strength, scan.bias_coefficients)
+    bias /= bias[lv_r, lv_c]
+    texture_bias = texture * bias  # (R, C)
+    clean = gaussian_filter(clean, (0.0, scan.blur_px, scan.blur_px)) * texture_bias  # PSF, texture, bias
     blood = labels == L.BLOOD_POOL
     heart_mask = labels > 0
     gain = scan.cine_blood_level / max(float(clean[0][blood].mean()) if blood.any() else float(cine_tab[Tissue.LV_BLOOD]), 1e-9)
     sigma = float(clean[0][heart_mask].mean()) * gain / scan.snr if heart_mask.any() else gain * float(cine_tab[Tissue.MYOCARDIUM]) / scan.snr
-    cine = multicoil_magnitude(clean * np.float32(gain), sens, sigma, rng)
+    window, noise_gain = _acquisition_windows((grid.rows, grid.cols), scan)
+    cine = multicoil_magnitude(clean * np.float32(gain), sens, sigma / noise_gain, rng)
+    cine = np.maximum(_lowpass(cine, window), 0.0)  # (T, R, C) reconstructed at a lower acquisition matrix
 
     lge_scene = _Scene(spec, grid, tau, r_endo, r_epi, curve, shift_mm=scan.lge_shift_mm)
     lge_full = lge_scene.static.copy()
@@ -215,7 +287,8 @@ def render_case(spec: CaseSpec, cfg: PhantomConfig, seed: int, index: int,
     lge_clean = gaussian_filter(block_mean(lge_tab[lge_full], ss).astype(np.float32), scan.blur_px * 1.2) * texture
     lge_blood = float(lge_clean[blood].mean()) if blood.any() else float(lge_tab[Tissue.LV_BLOOD])
     lge_gain = scan.lge_blood_level / max(lge_blood, 1e-9)
-    lge = multicoil_magnitude(lge_clean * np.float32(lge_gain), sens, scan.lge_blood_level / scan.lge_snr, rng)
+    lge = multicoil_magnitude(lge_clean * np.float32(lge_gain), sens, scan.lge_blood_level / scan.lge_snr / noise_gain, rng)
+    lge = np.maximum(_lowpass(lge, window), 0.0)
 
     meta = _meta(spec, cfg, seed, index, scene, grid, labels, r_epi, es_frame)
     # Whole numbers, like stored MR pixel values (noise SD is several units): files compress 2.5x better.
@@ -229,7 +302,7 @@ def _meta(spec: CaseSpec, cfg: PhantomConfig, seed: int, index: int, scene: _Sce
     """meta.json content; the clinical figures come from `pscgan.metrics.clinical.quantify_slice`."""
     heart, scan = spec.heart, spec.scan
     insertion = {}
-    for name, ang in (("anterior", RV_ANTERIOR_INSERTION_DEG), ("inferior", RV_INFERIOR_INSERTION_DEG)):
+    for name, ang in zip(("anterior", "inferior"), heart.rv_insertion_deg):
         k = min(int(ang * ANGLE_BINS / 360.0), ANGLE_BINS - 1)
         rad = float(r_epi[0][k])
         insertion[name] = scene.to_image_rc(rad * math.cos(math.radians(ang)), rad * math.sin(math.radians(ang)),
@@ -307,7 +380,7 @@ def generate_study(seed: int, n_slices: int = 8, cfg: PhantomConfig = PhantomCon
     check_config(cfg)
     spec = sample_spec(seed, 0, cfg, level="mid")
     if not spec.scar.has_scar:  # a demo study always shows an infarct
-        spec = replace(spec, scar=sample_scar_plan(_rngs(seed, 0)["scar"], 0.0))
+        spec = replace(spec, scar=sample_scar_plan(_rngs(seed, 0)["scar"], 0.0, cfg))
     positions = np.linspace(0.08, 0.88, n_slices) if n_slices > 1 else np.array([0.5])
     cases = []
     for i, p in enumerate(positions):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .anatomy import RV_ANTERIOR_INSERTION_DEG, RV_INFERIOR_INSERTION_DEG, BodyParams, HeartParams
+from .anatomy import BodyParams, HeartParams
 from .motion import ANGLE_BINS, BIN_ANGLES_DEG
 from .tissues import Tissue
 
@@ -43,6 +43,13 @@ def _box(x: np.ndarray, y: np.ndarray, centre: tuple[float, float], radius: floa
 
 def render_body(x: np.ndarray, y: np.ndarray, body: BodyParams) -> np.ndarray:
     """Static tissues (uint8, same shape as x) from heart-frame coordinates x, y (mm)."""
+    wx, wy = x, y  # organ coordinates: smoothly displaced (no more perfect ellipses); the torso keeps its outline
+    if body.warp:
+        wx, wy = x.copy(), y.copy()
+        for ax_, ay_, kx, ky, ph in body.warp:
+            wave = np.sin(kx * x + ky * y + ph)
+            wx += ax_ * wave
+            wy += ay_ * wave
     t = np.full(x.shape, Tissue.AIR, dtype=np.uint8)
     ax, ay = body.torso_axes
     sub, mus = body.subcutaneous_mm, body.chest_muscle_mm
@@ -60,21 +67,21 @@ def render_body(x: np.ndarray, y: np.ndarray, body: BodyParams) -> np.ndarray:
     back = body.torso_centre[1] - 0.55 * (ay - sub)
     t[thorax & (y < back)] = Tissue.MUSCLE  # paraspinal muscles
     spine = (body.torso_centre[0] + 10.0, back + 8.0)
-    t[_inside_ellipse(x, y, spine, (16.0, 14.0))] = Tissue.BONE
+    t[_inside_ellipse(wx, wy, spine, (16.0, 14.0))] = Tissue.BONE
     liver_axes = body.liver_axes
-    t[thorax & _inside_ellipse(x, y, body.liver_centre, (liver_axes[0] + 3, liver_axes[1] + 3))] = Tissue.MUSCLE  # diaphragm
-    t[thorax & _inside_ellipse(x, y, body.liver_centre, liver_axes)] = Tissue.LIVER
+    t[thorax & _inside_ellipse(wx, wy, body.liver_centre, (liver_axes[0] + 3, liver_axes[1] + 3))] = Tissue.MUSCLE  # diaphragm
+    t[thorax & _inside_ellipse(wx, wy, body.liver_centre, liver_axes)] = Tissue.LIVER
     if min(body.stomach_axes) > 0:
         big = (body.stomach_axes[0] + 3, body.stomach_axes[1] + 3)
-        t[thorax & _inside_ellipse(x, y, body.stomach_centre, big)] = Tissue.MUSCLE  # stomach wall
-        t[thorax & _inside_ellipse(x, y, body.stomach_centre, body.stomach_axes)] = Tissue.STOMACH
+        t[thorax & _inside_ellipse(wx, wy, body.stomach_centre, big)] = Tissue.MUSCLE  # stomach wall
+        t[thorax & _inside_ellipse(wx, wy, body.stomach_centre, body.stomach_axes)] = Tissue.STOMACH
     lung = t == Tissue.LUNG
     for vx, vy, vr in body.lung_vessels:
         box = _box(x, y, (vx, vy), vr)
         sub = t[box]
         sub[lung[box] & _inside_ellipse(x[box], y[box], (vx, vy), (vr, vr))] = Tissue.VESSEL_BLOOD
-    t[_inside_ellipse(x, y, body.aorta_centre, (body.aorta_radius_mm, body.aorta_radius_mm))] = Tissue.VESSEL_BLOOD
-    t[thorax & _inside_ellipse(x, y, body.fat_pad_centre, body.fat_pad_axes)] = Tissue.EPICARDIAL_FAT
+    t[_inside_ellipse(wx, wy, body.aorta_centre, (body.aorta_radius_mm, body.aorta_radius_mm))] = Tissue.VESSEL_BLOOD
+    t[thorax & _inside_ellipse(wx, wy, body.fat_pad_centre, body.fat_pad_axes)] = Tissue.EPICARDIAL_FAT
     return t
 
 
@@ -89,9 +96,11 @@ class HeartRasteriser:
         self.rho = np.hypot(x, y)  # window samples
         angle = np.degrees(np.arctan2(y, x)) % 360.0
         self.bin = np.minimum((angle * ANGLE_BINS / 360.0).astype(np.int32), ANGLE_BINS - 1)
+        self.x0, self.y0 = x.astype(np.float32), y.astype(np.float32)  # window samples, heart frame at ED
         self.x, self.y = x, y
+        self._shift = (0.0, 0.0)
         a = BIN_ANGLES_DEG
-        lo, hi = RV_ANTERIOR_INSERTION_DEG, RV_INFERIOR_INSERTION_DEG
+        lo, hi = heart.rv_insertion_deg
         u = np.clip((a - lo) / (hi - lo), 0.0, 1.0) ** heart.rv_skew
         self.in_rv = (a > lo) & (a < hi)
         self.rv_profile = np.where(self.in_rv, np.sin(np.pi * u) ** 0.6, 0.0)  # (bins,)
@@ -105,16 +114,27 @@ class HeartRasteriser:
         lateral = 0.35 + 0.65 * (1.0 + np.cos(ar - np.radians(300.0))) / 2.0  # more trabeculation inferolaterally
         self.trabeculation = heart.trabeculation_mm * heart.size_scale * pattern / 2.2 * lateral
 
+    def _move_to(self, dx: float, dy: float) -> None:
+        """Polar lookup around the heart displaced by (dx, dy) mm (translation during the cycle)."""
+        if (dx, dy) == self._shift:
+            return
+        self._shift = (dx, dy)
+        self.x, self.y = self.x0 - dx, self.y0 - dy
+        self.rho = np.hypot(self.x, self.y)
+        angle = np.degrees(np.arctan2(self.y, self.x)) % 360.0
+        self.bin = np.minimum((angle * ANGLE_BINS / 360.0).astype(np.int32), ANGLE_BINS - 1)
+
     @staticmethod
     def window_radius(heart: HeartParams, r_epi_ed: np.ndarray) -> float:
         """Radius (mm) that contains the heart in every frame."""
         return float(r_epi_ed.max() + heart.rv_depth_mm + heart.rv_wall_mm * 1.5 + heart.fat_mm * 1.5
-                     + max(heart.groove_fat_mm) + 8.0)
+                     + max(heart.groove_fat_mm) + float(np.hypot(*heart.translation_mm)) + 8.0)
 
     def frame(self, t: int, background: np.ndarray) -> np.ndarray:
         """Tissue values of the window samples at frame t, painted over `background`."""
         h = self.heart
         c = self.curve[t]
+        self._move_to(float(c * h.translation_mm[0]), float(c * h.translation_mm[1]))
         b = self.bin
         rho = self.rho
         re = self.r_endo[t][b]
@@ -139,10 +159,17 @@ class HeartRasteriser:
         tissue[rho < re] = Tissue.LV_BLOOD
         trab = self.trabeculation[b] * (1.0 - 0.5 * c)
         tissue[(rho < re) & (rho >= re - trab)] = Tissue.TRABECULAE
+        for ang, depth, radius in h.trabecular_islands:  # muscle bundles in the pool, following the wall
+            k = min(int(ang * ANGLE_BINS / 360.0), ANGLE_BINS - 1)
+            r = radius * h.size_scale * (1.0 + 0.3 * c)
+            dist = self.r_endo[t][k] - (depth * (1.0 - 0.4 * c) + r) * h.size_scale
+            if dist > 2 * r:  # depth < 0: the bundle merges with the wall (ragged endocardial border)
+                px, py = dist * np.cos(np.radians(ang)), dist * np.sin(np.radians(ang))
+                tissue[((self.x - px) ** 2 + (self.y - py) ** 2 < r ** 2) & (rho < re)] = Tissue.TRABECULAE
         if h.has_papillary:
             for ang in h.papillary_angles_deg:
                 k = min(int(ang * ANGLE_BINS / 360.0), ANGLE_BINS - 1)
-                radius = h.papillary_radius_mm * h.size_scale * (1.0 + 0.35 * c)
+                radius = min(h.papillary_radius_mm * h.size_scale, 0.25 * self.r_endo[0][k]) * (1.0 + 0.35 * c)
                 dist = self.r_endo[t][k] - 0.6 * radius
                 px, py = dist * np.cos(np.radians(ang)), dist * np.sin(np.radians(ang))
                 tissue[(self.x - px) ** 2 + (self.y - py) ** 2 < radius ** 2] = Tissue.PAPILLARY
