@@ -95,8 +95,9 @@ def case_arrays(case: Path, pre, margin: int) -> dict[str, np.ndarray]:
     }
 
 
-def load_dataset(data_dir: Path, pre, margin: int = 2, limit: int | None = None, quiet: bool = True) -> RoiArrays:
-    """All slices of all cases as RoiArrays (cached; see module docstring)."""
+def load_dataset(data_dir: Path, pre, margin: int = 2, limit: int | None = None, quiet: bool = True,
+                 workers: int = 1) -> RoiArrays:
+    """All slices of all cases as RoiArrays (cached; see module docstring); `workers` processes build the cache."""
     from pscgan.checkpoint import atomic_write
 
     cases = find_cases(data_dir)[:limit] if limit else find_cases(data_dir)
@@ -111,7 +112,15 @@ def load_dataset(data_dir: Path, pre, margin: int = 2, limit: int | None = None,
             pass
     from tqdm import tqdm
 
-    parts = [case_arrays(c, pre, margin) for c in tqdm(cases, desc="preprocessing", disable=quiet)]
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        from functools import partial
+
+        with ProcessPoolExecutor(workers) as pool:
+            parts = list(tqdm(pool.map(partial(case_arrays, pre=pre, margin=margin), cases, chunksize=8),
+                              total=len(cases), desc="preprocessing", disable=quiet))
+    else:
+        parts = [case_arrays(c, pre, margin) for c in tqdm(cases, desc="preprocessing", disable=quiet)]
     names = [f"{c.name}/{s}" for c, p in zip(cases, parts) for s in range(len(p["cine"]))]
     arrays = {k: np.concatenate([p[k] for p in parts]) for k in ("cine", "lge", "labels", "scar")}
     # stored as float16: use the float16 values now too, so a first run and a cached run see the same data
