@@ -3,6 +3,7 @@
   train   --config NAME --data DIR --out RUN [--epochs E] [--resume] ...   three phases, checkpoints, metrics
   export  RUN --out FILE.safetensors                                       bundle of the trained generators
   ablate  --data DIR --out DIR --config cpu --epochs E [--rows a,b]         Tables 3-5 rows side by side
+  finetune --bundle B --data DIR --out RUN [--phase seg]                    continue training a bundle
   bench                                                                     latency, memory, FLOPs, throughput
 User errors end in one line on stderr and exit status 2 (as `pscgan`).
 """
@@ -50,6 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--rows", default=None, help="comma-separated row names (default: all); see --list")
     a.add_argument("--list", action="store_true", help="print the rows and exit")
 
+    f = sub.add_parser("finetune", help="continue training a bundle's generators from a given phase on new data")
+    _add_train_options(f)
+    f.add_argument("--bundle", required=True, help="model bundle (.safetensors) to start from")
+    f.add_argument("--phase", default="seg", help="first phase to train (earlier ones keep the bundle's weights)")
+    f.add_argument("--scar-weight", type=float, default=None, help="weight of the scar class in the mce terms")
+    f.add_argument("--out", required=True, help="run folder")
+    f.add_argument("--resume", action="store_true")
+    f.add_argument("--no-tensorboard", action="store_true")
+
     b = sub.add_parser("bench", help="inference latency, memory, FLOPs and training throughput")
     b.add_argument("--out", default="bench.json")
     b.add_argument("--configs", default="cpu,paper")
@@ -69,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             from .export import run_export
 
             return run_export(args)
+        if args.command == "finetune":
+            from .finetune import run_finetune
+
+            return run_finetune(args)
         if args.command == "ablate":
             from .ablate import run_ablate
 

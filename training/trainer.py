@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from pscgan.checkpoint import load_checkpoint, save_checkpoint
+from pscgan.errors import InputError
 from pscgan.nn.cascade import build_discriminators, build_generators
 
 from .arrays import RoiArrays
@@ -53,6 +54,10 @@ class TrainOptions:
     quiet: bool = False
     tensorboard: bool = True
     eval_batch_size: int = 16
+    # Fine-tuning: start from these generator weights (e.g. a bundle's) and skip the phases before
+    # `first_phase`. Ignored when resuming from a checkpoint of this run.
+    init_generators: dict | None = None
+    first_phase: str | None = None
 
 
 @dataclass
@@ -206,6 +211,12 @@ class Trainer:
         discs = build_discriminators(cfg).to(self.device) if cfg.adversarial else None
 
         start_phase, start_epoch, saved_opt = 0, 0, None
+        if opt.init_generators is not None:
+            model.load_state_dict(opt.init_generators)
+        if opt.first_phase is not None:
+            if opt.first_phase not in self.phases:
+                raise InputError(f"first phase {opt.first_phase!r}: choose one of {', '.join(self.phases)}")
+            start_phase = self.phases.index(opt.first_phase)
         ckpt_path = self.run_dir / CHECKPOINT_NAME
         if opt.resume and ckpt_path.exists():
             ck = load_checkpoint(ckpt_path, cfg)
