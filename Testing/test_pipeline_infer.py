@@ -194,3 +194,28 @@ def test_run_study_rejects_wrong_centre_shape(tiny_bundle, study_dir):
     predictor = Predictor.load(tiny_bundle, device="cpu")
     with pytest.raises((InputError, ValueError)):
         run_study(read_cine(study_dir), predictor, centers_rc=np.zeros((7, 2)))
+
+
+def test_infer_on_a_folder_of_cases_writes_one_output_per_case_and_skips_a_bad_one(tiny_bundle, tmp_path):
+    """A folder of case folders (the phantom / training layout) runs case by case with one model load;
+    a broken case is named with its reason and the others still get every file, evaluable as a set."""
+    from pscgan.phantom import generate_dataset
+
+    data = tmp_path / "cases"
+    generate_dataset(data, cases=3, seed=11, progress=False)
+    (data / "case_00001" / "cine.nii.gz").write_bytes(b"not a nifti")
+    pred = tmp_path / "pred"
+    proc = _pscgan("infer", str(data), "--out", str(pred), "--checkpoint", str(tiny_bundle), "--device", "cpu",
+                   "--no-report", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert "2 of 3 cases" in proc.stdout
+    assert "skipped case_00001:" in proc.stderr and "cine.nii.gz" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert sorted(p.name for p in pred.iterdir() if not p.name.startswith(".")) == ["case_00000", "case_00002"]
+    for name in ("case_00000", "case_00002"):
+        assert (pred / name / "labels.nii.gz").is_file() and (pred / name / "lge.nii.gz").is_file()
+        assert not (pred / name / "report.png").exists()
+    ev = _pscgan("evaluate", "--pred", str(pred), "--ref", str(data), "--out", str(tmp_path / "ev.json"), "--quiet")
+    assert ev.returncode == 0, ev.stderr
+    report = json.loads((tmp_path / "ev.json").read_text())
+    assert "missing from the prediction folder" in report["skipped"]["case_00001"]

@@ -6,9 +6,12 @@ import sys
 import time
 from pathlib import Path
 
+CASE_CINE = "cine.nii.gz"
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", type=Path, help="DICOM folder, 4D NIfTI, NRRD / .seq.nrrd, or a phantom case folder")
+    p.add_argument("input", type=Path, help="DICOM folder, 4D NIfTI, NRRD / .seq.nrrd, a phantom case folder, "
+                   "or a folder of case folders (each case is written to OUT/<case name>)")
     p.add_argument("--out", type=Path, required=True, help="output folder (created; existing files of the same names are replaced)")
     p.add_argument("--checkpoint", type=Path, default=None, help="model bundle (.safetensors); default: the model shipped with the module")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -28,18 +31,33 @@ def print_summary(summary: dict, out=sys.stdout) -> None:
     print(f"  AHA segments w/ scar {', '.join(map(str, segs)) if segs else 'none'}", file=out)
 
 
+def case_folders(path: Path) -> list[Path]:
+    """The case folders (each holding cine.nii.gz) inside `path`, sorted; [] when `path` is itself a study."""
+    path = Path(path)
+    if not path.is_dir() or (path / CASE_CINE).is_file():
+        return []
+    return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / CASE_CINE).is_file())
+
+
 def infer(input_path: Path, out: Path, *, checkpoint=None, device="auto", center=None, rv_insertion=None,
           report=True, quiet=False):
-    from ..hints import read_hints
     from ..inference import Predictor
+
+    t0 = time.perf_counter()
+    predictor = Predictor.load(checkpoint, device=device)
+    result, written = _infer_study(input_path, out, predictor, center=center, rv_insertion=rv_insertion,
+                                   report=report, quiet=quiet)
+    return result, written, time.perf_counter() - t0
+
+
+def _infer_study(input_path: Path, out: Path, predictor, *, center, rv_insertion, report, quiet):
+    from ..hints import read_hints
     from ..io.readers import read_cine
     from ..outputs import write_outputs
     from ..pipeline import run_study
 
-    t0 = time.perf_counter()
     study = read_cine(input_path)
     hints = read_hints(input_path, study.num_slices)
-    predictor = Predictor.load(checkpoint, device=device)
 
     def progress(done, total, message):
         if not quiet:
@@ -57,11 +75,47 @@ def infer(input_path: Path, out: Path, *, checkpoint=None, device="auto", center
         print(file=sys.stderr)
     written = write_outputs(result, out, report=report, extra={"model": predictor.info, "device": str(predictor.device)})
     for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
-    return result, written, time.perf_counter() - t0
+        if not quiet:
+            print(f"note: {note}", file=sys.stderr)
+    return result, written
+
+
+def infer_cases(cases: list[Path], out: Path, *, checkpoint=None, device="auto", report=True, quiet=False):
+    """Run every case folder into out/<case name>, loading the model once. A case that cannot be used is
+    skipped with its one-line reason. Returns (done: list of names, skipped: {name: reason})."""
+    from ..errors import PSCGANError
+    from ..inference import Predictor
+
+    predictor = Predictor.load(checkpoint, device=device)
+    done, skipped = [], {}
+    for i, case in enumerate(cases, 1):
+        try:
+            _infer_study(case, Path(out) / case.name, predictor, center=None, rv_insertion=None,
+                         report=report, quiet=True)
+            done.append(case.name)
+        except PSCGANError as exc:
+            skipped[case.name] = str(exc)
+            print(f"skipped {case.name}: {exc}", file=sys.stderr)
+        if not quiet:
+            print(f"\r  cases [{i}/{len(cases)}]", end="", file=sys.stderr, flush=True)
+    if not quiet:
+        print(file=sys.stderr)
+    return done, skipped
 
 
 def run(args: argparse.Namespace) -> int:
+    cases = case_folders(args.input)
+    if cases:
+        if args.center is not None or args.rv_insertion is not None:
+            print("note: --center and --rv-insertion apply to one study; each case uses its own meta.json / detection",
+                  file=sys.stderr)
+        t0 = time.perf_counter()
+        done, skipped = infer_cases(cases, args.out, checkpoint=args.checkpoint, device=args.device,
+                                    report=not args.no_report, quiet=args.quiet)
+        print(f"{args.input}: {len(done)} of {len(cases)} cases in {time.perf_counter() - t0:.1f} s -> {args.out}")
+        if skipped:
+            print(f"skipped {len(skipped)}: {', '.join(sorted(skipped))}")
+        return 0 if done else 2
     result, written, seconds = infer(
         args.input, args.out, checkpoint=args.checkpoint, device=args.device, center=args.center,
         rv_insertion=args.rv_insertion, report=not args.no_report, quiet=args.quiet,
