@@ -66,6 +66,14 @@ def test_train_stop_resume_export_and_predict(phantom_dir: Path, tmp_path: Path,
     x = np.zeros((2, 8, 32, 32), np.float32)
     out = pred.predict(x)
     assert out.labels.shape == (2, 32, 32) and out.lge.shape == (2, 32, 32)
+    # float16 storage: about half the file, the same predictions to float16 precision
+    half = tmp_path / "tiny_half.safetensors"
+    assert main(["export", str(run), "--out", str(half), "--half"]) == 0
+    assert half.stat().st_size < 0.6 * bundle.stat().st_size
+    pred_half = Predictor.load(half, device="cpu")
+    assert pred_half.info["stored_dtype"] == "float16"
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 8, 32, 32)).astype(np.float32)
+    np.testing.assert_allclose(pred_half.predict(x).lge, pred.predict(x).lge, atol=0.05)
 
 
 def test_user_errors_are_one_line(tmp_path: Path, phantom_dir: Path, capsys):

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("run", help="run folder")
     e.add_argument("--out", required=True, help="bundle file (.safetensors); a .sha256 sidecar is written beside it")
     e.add_argument("--allow-unfinished", action="store_true", help="export even if not every phase has finished")
+    e.add_argument("--half", action="store_true", help="store the weights as float16 (half the size; how the shipped model is stored)")
 
     a = sub.add_parser("ablate", help="train ablation rows on one split and tabulate them")
     _add_train_options(a)

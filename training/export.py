@@ -11,8 +11,11 @@ from .phases import phases_for
 from .trainer import CHECKPOINT_NAME
 
 
-def export_run(run_dir: Path, out: Path, allow_unfinished: bool = False) -> str:
-    """Write the bundle of `run_dir`'s checkpoint to `out`; returns the bundle's SHA-256."""
+def export_run(run_dir: Path, out: Path, allow_unfinished: bool = False, half: bool = False) -> str:
+    """Write the bundle of `run_dir`'s checkpoint to `out`; returns the bundle's SHA-256.
+
+    half: store floating-point weights as float16 (half the file; inference casts them back to the
+    device's float32), recorded in the bundle's info as stored_dtype."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise InputError(f"{run_dir}: run folder not found")
@@ -27,11 +30,15 @@ def export_run(run_dir: Path, out: Path, allow_unfinished: bool = False) -> str:
             f"{path}: training is not finished (phase {ck['phase']}, epoch {ck['epoch']}); "
             "resume it or pass --allow-unfinished"
         )
-    info.update({"source_run": str(run_dir), "finished": finished, "phase": ck["phase"], "epoch": int(ck["epoch"])})
-    return save_bundle(Path(out), ck["generators"], cfg, ck["preprocess"], info)
+    info.update({"source_run": str(run_dir), "finished": finished, "phase": ck["phase"], "epoch": int(ck["epoch"]),
+                 "stored_dtype": "float16" if half else "float32"})
+    state = ck["generators"]
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    return save_bundle(Path(out), state, cfg, ck["preprocess"], info)
 
 
 def run_export(args) -> int:
-    digest = export_run(Path(args.run), Path(args.out), args.allow_unfinished)
+    digest = export_run(Path(args.run), Path(args.out), args.allow_unfinished, half=args.half)
     print(f"wrote {args.out} (sha256 {digest})")
     return 0
