@@ -133,3 +133,28 @@ def test_report_command_on_case_folder(tmp_path, artifacts_dir, capsys):
     assert out.read_bytes()[:8] == PNG
     assert main(["report", str(tmp_path / "missing"), "--out", str(out)]) == 2
     assert "labels.nii.gz" in capsys.readouterr().err
+
+
+def test_report_command_takes_the_es_frame_from_the_reference_meta(tmp_path, monkeypatch):
+    """A prediction folder has no meta.json; its report shows the ES frame the reference recorded."""
+    import pscgan.report
+
+    lab = heart()
+    pred, ref = tmp_path / "pred", tmp_path / "ref"
+    for folder in (pred, ref):
+        folder.mkdir()
+        write_nifti(lab[None], folder / "labels.nii.gz")
+        write_nifti(np.choose(lab, [0.1, 0.4, 0.02, 0.6]).astype(np.float32)[None], folder / "lge.nii.gz")
+    write_nifti(cine_for(lab)[:, None], pred / "cine.nii.gz")
+    (ref / "meta.json").write_text(json.dumps({"level": "mid", "rv_insertion_anterior_rc": [20.0, 25.0], "es_frame": 3}))
+    seen = {}
+
+    def capture(*args, es_index=None, **kwargs):
+        seen["es"] = es_index
+        return args[0]
+
+    monkeypatch.setattr(pscgan.report, "draw_case_report", capture)
+    assert main(["report", str(pred), "--ref", str(ref), "--out", str(tmp_path / "r.png")]) == 0
+    assert seen["es"] == 3
+    assert main(["report", str(pred), "--ref", str(ref), "--es", "5", "--out", str(tmp_path / "r.png")]) == 0
+    assert seen["es"] == 5

@@ -2,7 +2,8 @@
 
 The case folder holds labels.nii.gz, optionally lge.nii.gz, meta.json (level, RV insertion points)
 and the cine `cine.nii.gz` (X, Y, S, T) (multi-slice cases: one row per slice); without a cine the ED / ES panels are left out. The ES
-frame is --es, else meta.json's "es_frame", else the frame with the darkest blood pool. --ref adds
+frame is --es, else meta.json's "es_frame" (the case's, else the reference's), else the frame with
+the darkest blood pool. --ref adds
 the reference LGE (its lge.nii.gz) beside the synthesised one; its meta.json supplies the level and
 insertion points when the case has none. Without insertion points in either meta.json they are
 detected automatically (`pscgan.metrics.rv_insertion`), else the documented default is used.
@@ -83,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
     if refs is not None and all(r.lge is not None for r in refs):
         ref_lge = np.stack([r.lge for r in refs])
     lge = np.stack([c.lge for c in cases]) if all(c.lge is not None for c in cases) else None
-    es = args.es if args.es is not None else (cases[0].meta.get("es_frame") if cine is not None else None)
+    es = args.es
+    if es is None and cine is not None:
+        es = cases[0].meta.get("es_frame", refs[0].meta.get("es_frame") if refs is not None else None)
     path = draw_case_report(args.out, cine, np.stack([c.labels for c in cases]), lge, ref_lge, quant, es_index=es,
                             title=f"PSCGAN report: {args.case.name}")
     print(f"report: {path}")
