@@ -75,8 +75,7 @@ def _infer_study(input_path: Path, out: Path, predictor, *, center, rv_insertion
         print(file=sys.stderr)
     written = write_outputs(result, out, report=report, extra={"model": predictor.info, "device": str(predictor.device)})
     for note in result.notes:
-        if not quiet:
-            print(f"note: {note}", file=sys.stderr)
+        print(f"note ({Path(input_path).name}): {note}", file=sys.stderr)
     return result, written
 
 
