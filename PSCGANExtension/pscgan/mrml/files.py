@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,17 +116,8 @@ def read_segmentation_file(path: Path, study: CineStudy | None = None) -> tuple[
     import slicer
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    scene = slicer.vtkMRMLScene()
-    try:
-        node = slicer.vtkMRMLSegmentationNode()
-        scene.AddNode(node)
-        storage = slicer.vtkMRMLSegmentationStorageNode()
-        scene.AddNode(storage)
-        storage.SetFileName(str(path))
-        if not storage.ReadData(node):
-            raise InputError(f"{path}: is not a readable segmentation file")
+    with _read_node(path, slicer.vtkMRMLSegmentationNode, slicer.vtkMRMLSegmentationStorageNode,
+                    "segmentation") as node:
         segmentation = node.GetSegmentation()
         infos = []
         for i in range(segmentation.GetNumberOfSegments()):
@@ -148,8 +140,6 @@ def read_segmentation_file(path: Path, study: CineStudy | None = None) -> tuple[
             study = _reference_study(path, geometry)
         labels = N.labels_from_segmentation_node(node, study)
         return labels, infos, study
-    finally:
-        scene.Clear(1)
 
 
 def read_volume_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -157,17 +147,27 @@ def read_volume_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
     import slicer
 
     path = Path(path)
+    with _read_node(path, slicer.vtkMRMLScalarVolumeNode, slicer.vtkMRMLVolumeArchetypeStorageNode, "volume") as node:
+        return N.array_from_volume_node(node), N.node_ijk_to_ras(node)
+
+
+@contextmanager
+def _read_node(path: Path, node_class, storage_class, what: str):
+    """A node of `node_class` read from `path` by a `storage_class` storage node, in a private scene that
+    is cleared when the block ends; InputError when the file is missing or the storage node cannot read it."""
+    import slicer
+
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     scene = slicer.vtkMRMLScene()
     try:
-        node = slicer.vtkMRMLScalarVolumeNode()
+        node = node_class()
         scene.AddNode(node)
-        storage = slicer.vtkMRMLVolumeArchetypeStorageNode()
+        storage = storage_class()
         scene.AddNode(storage)
         storage.SetFileName(str(path))
         if not storage.ReadData(node):
-            raise InputError(f"{path}: is not a readable volume file")
-        return N.array_from_volume_node(node), N.node_ijk_to_ras(node)
+            raise InputError(f"{path}: is not a readable {what} file")
+        yield node
     finally:
         scene.Clear(1)
