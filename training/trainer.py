@@ -71,6 +71,30 @@ class TrainResult:
 EpochCallback = Callable[[str, int, dict], None]
 
 
+def make_optimizer(cfg, params, betas) -> torch.optim.Optimizer:
+    """The generator's optimiser: Adam (paper) or AdamW with cfg.weight_decay."""
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.learning_rate, betas=betas, weight_decay=cfg.weight_decay)
+    if cfg.optimizer != "adam":
+        raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose adam or adamw")
+    return torch.optim.Adam(params, lr=cfg.learning_rate, betas=betas)
+
+
+def scheduled_lr(cfg, epoch: int, epochs: int) -> float:
+    """Generator learning rate of `epoch` (0-based) of a phase of `epochs`: constant (paper) or
+    linear decay from cfg.learning_rate towards 0 (the last epoch runs at lr / epochs)."""
+    if cfg.lr_schedule == "constant":
+        return cfg.learning_rate
+    if cfg.lr_schedule != "linear":
+        raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; choose constant or linear")
+    return cfg.learning_rate * (1.0 - epoch / max(epochs, 1))
+
+
+def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
 def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, losses: LossSet, cfg) -> dict:
     """One generator step after `cfg.disc_steps_per_gen_step` discriminator steps on the same batch.
 
@@ -246,7 +270,7 @@ class Trainer:
             gen = trainable_generator(model, phase)
             model.requires_grad_(False)
             gen.requires_grad_(True)
-            opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.learning_rate, betas=opt.betas)
+            opt_g = make_optimizer(cfg, gen.parameters(), opt.betas)
             d_params = [p for k in keys for p in discs[k].parameters()] if discs is not None else []
             opt_d = torch.optim.Adam(d_params, lr=cfg.learning_rate, betas=opt.betas) if d_params else None
             first = start_epoch if pi == start_phase else 0
@@ -261,6 +285,7 @@ class Trainer:
             unused = phase in ("seg", "joint") and not cfg.auxiliary_loss
             d_w = {k: self.ctx.wrap(discs[k], find_unused=unused) for k in keys} if discs is not None else {}
             for ep in range(first, opt.epochs):
+                set_learning_rate(opt_g, scheduled_lr(cfg, ep, opt.epochs))
                 last = self._epoch(model, discs, gen_w, d_w, opt_g, opt_d, pi, ep)
                 self._save(model, discs, opt_g, opt_d, pi, ep + 1)
                 epochs_run += 1
