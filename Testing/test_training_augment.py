@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pscgan.preprocess import normalise
-from training.augment import OFF, AugmentOptions, _curve_coefficients, augment_batch
+from training.augment import OFF, AugmentOptions, _curve_coefficients, _normalise_batch, augment_batch
 
 B, T, S = 6, 25, 64
 NO_CHANGE = dict(p_geometric=0.0, p_frames=0.0, p_phase=0.0, p_curve=0.0, p_bias=0.0, p_resolution=0.0,
@@ -148,6 +148,17 @@ def test_intensity_curves_are_monotone_with_fixed_ends():
         y = np.polynomial.polynomial.polyval(m, coef)
         assert abs(y[0]) < 1e-9 and abs(y[-1] - 1.0) < 1e-9
         assert np.all(np.diff(y) >= -1e-9)
+
+
+def test_batched_normalisation_is_the_inference_normalisation():
+    import torch
+
+    x = np.random.default_rng(11).gamma(2.0, 1.0, (4, 5, 16, 16)).astype(np.float32)
+    x[2] = 3.0  # constant sample: zeros
+    x[3, :, :8] = 1.0  # coinciding low percentile... still a spread: min/max or percentiles as normalise decides
+    got = _normalise_batch(torch.from_numpy(x), (0.5, 99.5)).numpy()
+    want = np.stack([normalise(v, (0.5, 99.5)) for v in x])
+    np.testing.assert_allclose(got, want, atol=2e-6)
 
 
 def test_cli_no_augment_switch():

@@ -8,8 +8,8 @@ by the same amount for every batch of a given size, whichever transforms happen 
 What is randomised, per sample, each with its own probability (AugmentOptions; the defaults are below),
 in the order an acquisition produces them. Cine intensities are handled as magnitudes m = (x + 1) / 2 in
 [0, 1] (x is the [-1, 1] model input) and normalised back at the end exactly as at inference
-(`pscgan.preprocess.normalise`, robust percentiles, estimated from every second pixel for speed), so the
-cine stays in [-1, 1].
+(the mapping of `pscgan.preprocess.normalise`, robust percentiles, here estimated from every 4th pixel per axis
+for speed), so the cine stays in [-1, 1].
 
 Geometric (cine, LGE and labels together; bilinear for the images, nearest for the labels, reflected at the
 borders):
@@ -107,41 +107,57 @@ def augment_batch(cine: np.ndarray, lge: np.ndarray, labels: np.ndarray, rng: np
         return cine, lge, labels
     import torch
 
-    from pscgan.preprocess import normalise
-
     b, t, s, _ = cine.shape
     p = _draw(rng, b, t, s, options)
-    x = torch.from_numpy(np.array(cine, dtype=np.float32))
+    # magnitude in [0, 1]; geometry and frame resampling are affine-invariant, so they act on it directly
+    m = torch.from_numpy(np.ascontiguousarray(cine, dtype=np.float32)).add(1.0).mul_(0.5).clamp_(0.0, 1.0)
     y = torch.from_numpy(np.array(lge, dtype=np.float32))
     lab = labels.copy()
 
     geo = np.flatnonzero(p["geometric"])
     if geo.size:
-        xg, yg, lg = _geometric(x[geo], y[geo], torch.from_numpy(labels[geo].astype(np.float32)),
+        mg, yg, lg = _geometric(m[geo], y[geo], torch.from_numpy(labels[geo].astype(np.float32)),
                                 p["angle"][geo], p["scale"][geo])
-        x[geo], y[geo] = xg, yg
+        m[geo], y[geo] = mg, yg
         lab[geo] = lg.numpy().astype(labels.dtype)
-    _temporal(x, p["frames"], p["shift"])
+    _temporal(m, p["frames"], p["shift"])
 
-    m = x.clamp_(-1.0, 1.0).add_(1.0).mul_(0.5)  # magnitude in [0, 1]
-    curve = np.flatnonzero(p["curve"])
-    if curve.size:
-        m[curve] = _apply_curves(m[curve], p["log_gamma"][curve], p["warp_steps"][curve])
+    for i in np.flatnonzero(p["curve"]):
+        m[i] = _apply_curve(m[i], _curve_coefficients(p["log_gamma"][i], p["warp_steps"][i]))
     bias = np.flatnonzero(p["bias"])
     if bias.size:
-        m[bias] = m[bias] * _bias_fields(p["bias_grid"][bias] * p["bias_std"][bias, None, None], s)
+        fields = _bias_fields(p["bias_grid"][bias] * p["bias_std"][bias, None, None], s)
+        for i, field in zip(bias, fields):
+            m[i].mul_(field)
     for i in np.flatnonzero(p["resolution"] | p["blur"]):
         down = p["down"][i] if p["resolution"][i] else (1.0, 1.0)
         sigma, amount = (p["blur_sigma"][i], p["sharpen"][i]) if p["blur"][i] else (1.0, 0.0)
         rows, cols = (torch.from_numpy(_spatial_matrix(s, float(f), float(sigma), float(amount))) for f in down)
         m[i] = rows @ m[i] @ cols.T
     for i in np.flatnonzero(p["noise"]):
-        m[i] = _rician(m[i], float(p["noise_std"][i]), _noise(s, int(p["noise_corr"][i]), p["noise_frames"][i],
-                                                               p["noise_offset"][i]))
+        _rician(m[i], float(p["noise_std"][i]), _noise(s, int(p["noise_corr"][i]), p["noise_frames"][i],
+                                                       p["noise_offset"][i]))
+    return _normalise_batch(m, options.clip_percentiles, _PERCENTILE_STEP).numpy(), y.numpy(), lab
 
-    out = m.mul_(2.0).sub_(1.0).numpy()
-    out = np.stack([normalise(v, options.clip_percentiles, subsample=_PERCENTILE_STEP) for v in out])
-    return out, y.numpy(), lab
+
+def _normalise_batch(x, clip_percentiles, step: int = 1):
+    """(B, ...) each sample to [-1, 1] exactly as `pscgan.preprocess.normalise` (its percentiles map to -1 and
+    1, clipped beyond; min/max when they coincide; zeros when constant), batched in float32 torch for speed,
+    with the percentiles taken from every step-th pixel of the last two axes. Tested against `normalise`."""
+    import torch
+
+    flat = x[..., ::step, ::step].reshape(len(x), -1).numpy()
+    lo, hi = np.percentile(flat, [float(clip_percentiles[0]), float(clip_percentiles[1])], axis=1)
+    same = ~(hi > lo)
+    lo, hi = np.where(same, flat.min(1), lo), np.where(same, flat.max(1), hi)
+    lo, hi = torch.from_numpy(lo), torch.from_numpy(hi)
+    span = hi - lo
+    scale = torch.where(span > 0, 2.0 / span, torch.zeros_like(span))
+    shape = (-1, *([1] * (x.ndim - 1)))
+    out = torch.addcmul((-1.0 - lo * scale).float().view(shape), x, scale.float().view(shape)).clamp_(-1.0, 1.0)
+    if not bool((span > 0).all()):
+        out[~(span > 0)] = 0.0
+    return out
 
 
 def _draw(rng: np.random.Generator, b: int, t: int, s: int, o: AugmentOptions) -> dict:
@@ -180,10 +196,11 @@ def _geometric(cine, lge, labels, angles, scales):
     c, sn, z = np.cos(angles) / scales, np.sin(angles) / scales, np.zeros_like(angles)
     theta = torch.tensor(np.stack([np.stack([c, -sn, z], -1), np.stack([sn, c, z], -1)], 1), dtype=torch.float32)
     grid = F.affine_grid(theta, [len(angles), 1, *cine.shape[-2:]], align_corners=False)
-    img = F.grid_sample(torch.cat([cine, lge[:, None]], 1), grid, mode="bilinear", padding_mode="reflection",
-                        align_corners=False)
-    lab = F.grid_sample(labels[:, None], grid, mode="nearest", padding_mode="reflection", align_corners=False)
-    return img[:, :-1], img[:, -1], lab[:, 0].round()
+    sample = dict(padding_mode="reflection", align_corners=False)
+    img = F.grid_sample(cine, grid, mode="bilinear", **sample)
+    lg = F.grid_sample(lge[:, None], grid, mode="bilinear", **sample)[:, 0]
+    lab = F.grid_sample(labels[:, None], grid, mode="nearest", **sample)[:, 0]
+    return img, lg, lab.round()
 
 
 @lru_cache(maxsize=None)
@@ -203,9 +220,11 @@ def _temporal(cine, frames, shifts) -> None:
     todo = [i for i in range(len(frames)) if frames[i] != t or shifts[i] != 0]
     if not todo:
         return
-    mats = np.stack([np.roll(_frames_matrix(t, int(frames[i])), -int(shifts[i]), axis=0) for i in todo])
-    sub = cine[todo]
-    cine[todo] = torch.bmm(torch.from_numpy(mats), sub.reshape(len(todo), t, -1)).reshape(sub.shape)
+    eye = np.eye(t, dtype=np.float32)
+    mats = np.stack([np.roll(_frames_matrix(t, int(n)), -int(k), axis=0) if (n != t or k) else eye
+                     for n, k in zip(frames, shifts)])
+    flat = cine.view(len(cine), t, -1)
+    flat.copy_(torch.bmm(torch.from_numpy(mats), flat))  # identity rows for the samples left alone
 
 
 def _curve_coefficients(log_gamma: float, steps: np.ndarray) -> np.ndarray:
@@ -226,16 +245,13 @@ def _curve_coefficients(log_gamma: float, steps: np.ndarray) -> np.ndarray:
                      for j in range(n + 1)])
 
 
-def _apply_curves(m, log_gammas: np.ndarray, steps: np.ndarray):
-    """(n, ...) in [0, 1] through each sample's curve."""
+def _apply_curve(m, coef: np.ndarray):
+    """m in [0, 1] through the polynomial with power-basis coefficients `coef` (Horner), clipped to [0, 1]."""
     import torch
 
-    coef = torch.tensor(np.stack([_curve_coefficients(g, st) for g, st in zip(log_gammas, steps)]),
-                        dtype=torch.float32).view(len(log_gammas), -1, *([1] * (m.ndim - 1)))
-    m = m.clamp(0.0, 1.0)
-    y = coef[:, -1].expand_as(m).clone()
-    for j in range(coef.shape[1] - 2, -1, -1):
-        y.mul_(m).add_(coef[:, j])
+    y = m * float(coef[-1]) + float(coef[-2])
+    for c in coef[-3::-1]:
+        y.mul_(m).add_(float(c))
     return y.clamp_(0.0, 1.0)
 
 
@@ -265,13 +281,15 @@ def _area_linear(s: int, h: int) -> np.ndarray:
 
 
 def _spatial_matrix(s: int, down: float, sigma: float, amount: float) -> np.ndarray:
-    """(s, s) float32 for one axis: down-sampling by `down` and back, then x + amount (x - G_sigma x)."""
+    """(s, s) float32 for one axis: down-sampling by `down` and back, then x + amount (x - G_sigma x)
+    (sigma rounded to 0.01 px so that the Gaussian matrices can be cached)."""
     h = max(2, round(s / down))
     res = np.eye(s) if h >= s else _area_linear(s, h)
-    sharp = np.eye(s) if amount == 0.0 else (1.0 + amount) * np.eye(s) - amount * _gaussian_matrix(s, sigma)
+    sharp = np.eye(s) if amount == 0.0 else (1.0 + amount) * np.eye(s) - amount * _gaussian_matrix(s, round(sigma, 2))
     return (sharp @ res).astype(np.float32)
 
 
+@lru_cache(maxsize=1024)
 def _gaussian_matrix(n: int, sigma: float) -> np.ndarray:
     """(n, n) float32: 1-D Gaussian smoothing of length n as a matrix (mirrored borders, rows sum to 1)."""
     r = max(1, int(np.ceil(3 * sigma)))
@@ -319,10 +337,14 @@ def _noise(s: int, level: int, frames: np.ndarray, offset: np.ndarray):
     return _noise_bank(s, level)[:, r : r + s, c : c + s][frames]
 
 
-def _rician(m, std: float, noise):
-    """Magnitude of the complex signal (m + std n0) + i std n1: Rician, Rayleigh where m = 0."""
-    re, im = noise[0].mul(std).add_(m), noise[1].mul(std)
-    return re.mul_(re).addcmul_(im, im).sqrt_()
+def _rician(m, std: float, noise) -> None:
+    """In place: m -> |(m + std n0) + i std n1|, Rician noise (Rayleigh where m = 0); `noise` is overwritten."""
+    import torch
+
+    re, im = noise[0], noise[1]
+    torch.add(m, re, alpha=std, out=re)
+    re.mul_(re).addcmul_(im, im, value=std * std)
+    torch.sqrt(re, out=m)
 
 
 if __name__ == "__main__":

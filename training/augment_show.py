@@ -2,7 +2,8 @@
 
 --show: one training sample and 8 randomisations of it, as a grid (rows: cine end-diastole, cine frame T/3
 (systole), LGE with the label outlines). --cost: the mean time of `augment_batch` on batches of 16 crops,
-to compare with a training step (one line on stdout).
+to compare with a training step (one line on stdout: wall and CPU time, the latter
+less disturbed by other processes on a busy machine).
 """
 from __future__ import annotations
 
@@ -63,12 +64,16 @@ def cost(data: str, seed: int, repeats: int) -> None:
     rng = np.random.default_rng(seed)
     batches = [arrays.crops(rng.integers(0, len(arrays), 16)) for _ in range(repeats)]
     augment_batch(*batches[0], rng, AugmentOptions())  # warm-up (imports, caches)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for b in batches:
         augment_batch(*b, rng, AugmentOptions())
-    ms = (time.perf_counter() - t0) / repeats * 1e3
+    wall = (time.perf_counter() - t0) / repeats * 1e3
+    cpu = (time.process_time() - c0) / repeats * 1e3
     shape = "x".join(str(v) for v in batches[0][0].shape)
-    print(f"augment_batch: {ms:.1f} ms per batch of {shape} (mean of {repeats})")
+    import torch
+
+    print(f"augment_batch: {wall:.1f} ms wall, {cpu:.1f} ms CPU per batch of {shape} "
+          f"(mean of {repeats}, {torch.get_num_threads()} torch thread(s))")
 
 
 def main(argv: list[str] | None = None) -> int:
