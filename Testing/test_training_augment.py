@@ -101,13 +101,15 @@ def test_geometric_changes_move_cine_lge_and_labels_together():
     assert moved >= B // 2  # the disc is off-centre, so rotations and scalings move it
 
 
-def test_photometric_and_temporal_changes_leave_lge_and_labels_alone():
+@pytest.mark.parametrize("switch", ["p_curve", "p_bias", "p_resolution", "p_noise", "p_blur", "p_frames", "p_phase"])
+def test_each_photometric_and_temporal_change_alters_the_cine_only(switch):
     cine, lge, labels = _batch()
-    opts = replace(AugmentOptions(), **dict(PHOTOMETRIC, p_frames=1.0, p_phase=1.0))
+    opts = replace(AugmentOptions(), **dict(NO_CHANGE, **{switch: 1.0}), frames_range=(16, 18))
     c, g, lab = augment_batch(cine, lge, labels, np.random.default_rng(4), opts)
     np.testing.assert_array_equal(g, lge)
     np.testing.assert_array_equal(lab, labels)
-    assert not np.allclose(c, cine, atol=0.05)
+    changed = [np.abs(c[b] - cine[b]).mean() > 0.01 for b in range(B)]
+    assert sum(changed) >= B // 2, f"{switch}: changed samples {changed}"
 
 
 def test_phase_shift_is_a_circular_shift_of_at_most_two_frames():
