@@ -101,9 +101,9 @@ def augment_batch(cine: np.ndarray, lge: np.ndarray, labels: np.ndarray, rng: np
                   options: AugmentOptions = AugmentOptions()):
     """cine (B,T,S,S) float32 in [-1,1], lge (B,S,S) float32, labels (B,S,S) int64 -> the same, randomised.
 
-    Disabled options return the inputs unchanged (the same arrays) and leave `rng` untouched.
+    Disabled options (and an empty batch) return the inputs unchanged (the same arrays) and leave `rng` untouched.
     """
-    if not options.enabled:
+    if not options.enabled or len(cine) == 0:
         return cine, lge, labels
     import torch
 
