@@ -140,6 +140,8 @@ def test_off_and_disabled_are_the_identity_and_leave_the_rng_alone():
     out = augment_batch(cine, lge, labels, rng, OFF)
     assert out[0] is cine and out[1] is lge and out[2] is labels
     assert rng.bit_generator.state == state
+    empty = augment_batch(cine[:0], lge[:0], labels[:0], rng, AugmentOptions())
+    assert [e.shape for e in empty] == [(0, T, S, S), (0, S, S), (0, S, S)]
 
 
 def test_intensity_curves_are_monotone_with_fixed_ends():
