@@ -3,7 +3,8 @@
 `augment_batch(cine, lge, labels, rng, options)` takes the arrays of `RoiArrays.crops` and returns new ones of
 the same shapes and dtypes. Every random number comes from `rng` (a numpy Generator): the same rng state
 gives the same output, so a resumed run replays its epochs exactly (training.seeding). The rng is advanced
-by the same amount for every batch of a given size, whichever transforms happen to be drawn.
+by the same amount for every batch of a given shape, whichever transforms happen to be drawn. (Torch's CPU
+kernels used here are deterministic; matrix products are bit-identical for the same torch thread count.)
 
 What is randomised, per sample, each with its own probability (AugmentOptions; the defaults are below),
 in the order an acquisition produces them. Cine intensities are handled as magnitudes m = (x + 1) / 2 in
@@ -18,10 +19,11 @@ borders):
   heart size varies by about +-10 % in the fixed 1.6 mm ROI (the ROI size is physical, so only anatomy varies).
 Temporal (cine only; the labels and LGE belong to end-diastole and stay):
 - frame count (p 0.5): the scan had N = 16-40 frames per cycle (the range of clinical retrospectively gated
-  bSSFP, 20-30 typical; Sunnybrook has 20): the 25 frames go to N and back with the same periodic spline
+  bSSFP, 20-30 typical; the shared Sunnybrook studies have 20): the 25 frames go to N and back with the same periodic spline
   inference uses (`resample_frames`), so the temporal blur and interpolation of an N-frame scan are seen.
-- start phase (p 0.5): the cycle starts 1-2 frames before or after end-diastole (circular shift by +-2
-  frames of 25, i.e. up to 8 % of the cycle): the ECG trigger (R wave) is slightly off the true ED frame.
+- start phase (p 0.5): the cycle starts up to 2 frames before or after end-diastole (circular shift by -2..2
+  frames of 25, i.e. up to 8 % of the cycle): the ECG trigger (R wave) is not exactly at the ED frame; in the
+  shared Sunnybrook studies the contoured ED phase is phase 19 or 20 of 20, 1-2 frames before the first.
 Photometric (cine only), in this order:
 - intensity curve (p 0.8): gamma 0.67-1.5 (exp of U(-0.4, 0.4)) composed with a smooth monotone histogram
   warp (6 knots whose steps vary by a factor e^(+-0.5)), realised as a monotone Bernstein polynomial of degree
@@ -29,7 +31,7 @@ Photometric (cine only), in this order:
   strength and the T2/T1 ratio; real blood-to-myocardium ratios range from about 2 to 5, and fat and the
   surroundings change brightness relative to both.
 - bias field (p 0.5): a smooth multiplicative gain exp(f), f bicubic from a 3 x 3 grid with std 0.1-0.3
-  (gain about 0.6-1.7 at the extremes, typically +-20-30 % across the 10 cm ROI): surface-coil sensitivity
+  (gain e^(+-2 std), 0.55-1.8, at the extremes; typically +-20-30 % across the 10 cm ROI): surface-coil sensitivity
   falls off with depth from the chest wall; the same for all frames (coils do not move).
 - resolution (p 0.3): area-averaged down-sampling by 1-2 per axis (independently: the phase-encoding direction
   is often coarser) and linear interpolation back: acquired in-plane pixels are 1.2-2.5 mm, often
@@ -45,8 +47,10 @@ Photometric (cine only), in this order:
 The LGE target and the labels get the geometric changes only; no change depends on the labels, so no scar
 information can enter the cine's intensities (the study's scientific control: scar is seen only in motion).
 
-Cost (16 samples of 25 x 64 x 64, one CPU thread): see `python -m training.augment --cost` (measured
-numbers are in the module's report, not asserted by the tests).
+Cost: `python -m training.augment --cost DATA` times batches of 16 crops (25 x 64 x 64). Measured 2026-11-30
+on the 2-core development machine while a training run used both cores, one torch thread: about 46 ms CPU
+(90-130 ms wall) per batch; the most costly parts are the rotation (grid_sample), the resolution/blur
+matrices and the noise. Not asserted by the tests.
 """
 from __future__ import annotations
 
@@ -54,7 +58,6 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
-
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,6 @@ class AugmentOptions:
     max_downsample: float = 2.0
     p_noise: float = 0.7
     noise_std_range: tuple[float, float] = (0.01, 0.07)
-    max_noise_corr_px: float = 1.2
     p_blur: float = 0.5
     blur_sigma_range: tuple[float, float] = (0.5, 1.5)
     sharpen_range: tuple[float, float] = (-1.0, 1.5)
@@ -101,7 +103,8 @@ def augment_batch(cine: np.ndarray, lge: np.ndarray, labels: np.ndarray, rng: np
                   options: AugmentOptions = AugmentOptions()):
     """cine (B,T,S,S) float32 in [-1,1], lge (B,S,S) float32, labels (B,S,S) int64 -> the same, randomised.
 
-    Disabled options (and an empty batch) return the inputs unchanged (the same arrays) and leave `rng` untouched.
+    Disabled options (and an empty batch) return the inputs unchanged (the same arrays) and leave `rng`
+    untouched.
     """
     if not options.enabled or len(cine) == 0:
         return cine, lge, labels
