@@ -52,6 +52,7 @@ def load_split(args, cfg, run_dir: Path):
 def run_train(args) -> int:
     from pscgan.inference import resolve_device
 
+    from .augment import AugmentOptions
     from .distributed import setup
     from .trainer import TrainOptions, Trainer
 
@@ -67,6 +68,7 @@ def run_train(args) -> int:
         opts = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, jitter=args.jitter,
                             max_minutes=args.max_minutes, stop_after_epochs=args.stop_after_epochs,
                             resume=args.resume, quiet=args.quiet, tensorboard=not args.no_tensorboard)
+        opts.augment = AugmentOptions(enabled=not args.no_augment)  # read by Trainer._to_batch (issue 11 wiring)
         trainer = Trainer(cfg, train, val, run_dir, opts, ctx=ctx, preprocess=pre.to_dict(),
                           info={"data": str(args.data), "train_samples": len(train), "val_samples": len(val)})
         result = trainer.run()
