@@ -25,6 +25,7 @@ from pscgan.errors import InputError
 from pscgan.nn.cascade import build_discriminators, build_generators
 
 from .arrays import RoiArrays
+from .augment import AugmentOptions, augment_batch
 from .distributed import DistContext, sampler_indices
 from .evaluation import evaluate
 from .phases import OUTPUTS, Batch, LossSet, generator_outputs, phases_for, trainable_generator
@@ -58,6 +59,8 @@ class TrainOptions:
     # `first_phase`. Ignored when resuming from a checkpoint of this run.
     init_generators: dict | None = None
     first_phase: str | None = None
+    # Domain randomisation of every training batch (training.augment); AugmentOptions(enabled=False) turns it off.
+    augment: AugmentOptions = field(default_factory=AugmentOptions)
 
 
 @dataclass
@@ -198,23 +201,27 @@ class Trainer:
                 "preprocess": self.preprocess,
                 "train_info": {**self.info, "phases": list(self.phases), "epochs_per_phase": self.opt.epochs,
                                "batch_size": self.batch_size, "seed": self.opt.seed, "jitter": self.jitter,
+                               "augment": self.opt.augment.to_dict(),
                                "betas": list(self.opt.betas)},
             }
             save_checkpoint(self.run_dir / CHECKPOINT_NAME, payload)
         self.ctx.barrier()
 
     def _batches(self, phase_index: int, epoch: int):
-        """This epoch's batches of (indices, offsets): shuffled and jittered from the epoch's seed."""
+        """This epoch's batches of (indices, offsets, augmentation rng): shuffled and jittered from the
+        epoch's seed; the randomisation draws from its own stream of the same seed."""
         es = epoch_seed(self.opt.seed, phase_index, epoch)
         order = sampler_indices(len(self.train_data), self.ctx, seed=es, epoch=0)
         gen = np.random.default_rng([es, self.ctx.rank])
+        aug_rng = np.random.default_rng([es, self.ctx.rank, 1])
         for i in range(0, len(order), self.batch_size):
             idx = order[i : i + self.batch_size]
             offsets = gen.integers(-self.jitter, self.jitter + 1, size=(len(idx), 2))
-            yield idx, offsets
+            yield idx, offsets, aug_rng
 
-    def _to_batch(self, idx, offsets) -> Batch:
+    def _to_batch(self, idx, offsets, aug_rng) -> Batch:
         cine, lge, lab = self.train_data.crops(idx, offsets)
+        cine, lge, lab = augment_batch(cine, lge, lab, aug_rng, self.opt.augment)
         d = self.device
         return Batch(cine=torch.from_numpy(cine).to(d), lge=torch.from_numpy(lge)[:, None].to(d),
                      labels=torch.from_numpy(lab).to(d))
@@ -317,8 +324,8 @@ class Trainer:
         n_seen = 0
         batches = list(self._batches(pi, ep))
         bar = self._progress(len(batches), f"{phase} {ep + 1}/{self.opt.epochs}")
-        for idx, offsets in batches:
-            b = self._to_batch(idx, offsets)
+        for idx, offsets, aug_rng in batches:
+            b = self._to_batch(idx, offsets, aug_rng)
             stats = train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase, b, self.losses, cfg)
             for k, v in stats.items():
                 sums[k] = sums.get(k, 0.0) + v * len(idx)

@@ -74,6 +74,13 @@ class ModelConfig:
     # Full-resolution skip from the cine (frames and their deviation from the temporal mean) into the
     # last decoder block, with this many channels (0 = the paper: no skip at full resolution).
     cine_skip_channels: int = 0
+    # Spatial stride of the first SCLN's entry (paper: 2, like every SCLN); 4 = 4x4 patches, so the
+    # SCLNs run at H/4 and below and the finer decoder levels read the cine path instead.
+    first_stride: int = 2
+    # 2D path on the cine for the decoder's finest blocks: channels at full resolution (the cine skip,
+    # frames and their deviation from the temporal mean), then at H/2 (3x3 stride-2 convolution), ...
+    # () = none (the paper). Supersedes cine_skip_channels when given.
+    cine_path: tuple[int, ...] = ()
     # "fc": the paper's fully connected bottleneck; "conv": temporal summary + 3x3 convolution.
     bottleneck: str = "fc"
     # Convolutions per decoder block (paper: 1).
@@ -119,16 +126,17 @@ PAPER = ModelConfig()
 
 CPU = ModelConfig(
     name="cpu",
-    channels=(8, 16, 32, 48),
+    channels=(16, 32, 48),
+    first_stride=4,
     dilations=(1, 2),
     temporal_kernel=3,
     residual_blocks=1,
     attention_reduction=8,
     skip_summaries=24,
-    cine_skip_channels=24,
+    cine_path=(24, 48),
     bottleneck="conv",
     code_channels=64,
-    decoder_channels=(64, 48, 32, 24),
+    decoder_channels=(48, 48, 32, 24),
     decoder_convs=2,
     disc_channels=(16, 32, 64, 64, 64),
     attention_pool=4,
@@ -142,12 +150,12 @@ CPU = ModelConfig(
     learning_rate=2e-3,
     lr_schedule="linear",
     departures=(
-        "skips carry 24 learned temporal summaries (a 1x1 convolution over the T x C per-frame features) instead of one softmax-weighted mean over the frames: a mean averages the wall's motion away, and scar shows in cine only as reduced motion",
-        "a full-resolution (64 x 64) skip from the cine (frames and their deviation from the temporal mean, 3x3 convolution, 24 channels) into the last decoder block; the paper's decoder gets no skip at 64 x 64, where the wall is 6 pixels thick",
+        "three SCLNs of (16, 32, 48) channels at 16 x 16, 8 x 8 and 4 x 4 (the first enters with 4 x 4 patches, stride 4) instead of four SCLNs of (16, 32, 64, 128) at 32 x 32 down to 4 x 4: every SCLN keeps all 25 frames apart, and at 32 x 32 that alone cost more than a whole 2D U-Net per training step on 2 CPU cores",
+        "a 2D cine path for the two finest decoder levels: the cine's frames and their deviation from the temporal mean (50 channels) -> 3x3 convolution (24 channels, 64 x 64) -> 3x3 stride-2 convolution (48 channels, 32 x 32); the paper's decoder gets no skip at 64 x 64, where the wall is 6 pixels thick, and a mean over frames hides the motion that shows scar",
+        "skips carry 24 learned temporal summaries (a 1x1 convolution over the T x C per-frame features) instead of one softmax-weighted mean over the frames",
         "convolutional bottleneck (temporal summary of the 4 x 4 map + 3x3 convolution, 64 channels) instead of the fully connected 4096-feature layer: in the earlier cpu configuration 98.7 % of the parameters sat in the fully connected layers, with no spatial prior",
-        "two convolutions per decoder block instead of one, decoder channels (64, 48, 32, 24) instead of (256, 128, 64, 32)",
-        "SCLN channels (8, 16, 32, 48) instead of (16, 32, 64, 128), dilation rates (1, 2) with 3-tap temporal kernels instead of (1, 1, 2, 4, 6, 8), 1 residual block per pathway instead of 3: about 2 CPU cores must train all three phases in about an hour",
-        "discriminator channels (16, 32, 64, 64, 64) instead of (64, 128, 256, 512, 512); attention keys/values pooled to 4x4 per frame and frame-level causal temporal attention weights: compute budget",
+        "two convolutions per decoder block instead of one, decoder channels (48, 48, 32, 24) instead of (256, 128, 64, 32)",
+        "dilation rates (1, 2) with 3-tap temporal kernels instead of (1, 1, 2, 4, 6, 8), 1 residual block per pathway instead of 3; discriminator channels (16, 32, 64, 64, 64) instead of (64, 128, 256, 512, 512); attention keys/values pooled to 4x4 per frame and frame-level causal temporal attention weights: compute budget",
         "condition also concatenated to every decoder block (paper: bottleneck only)",
         "batch 16 instead of 1, learning rate 2e-3 decaying linearly to 0 over each phase instead of a constant 1e-3: batch 1 is too slow per sample on CPU, and the decay lets a short run settle",
         "soft Dice term (weight 1) added to the mce of G_Pri and G_Seg, scar weighted 3x in the mce: scar is a few percent of the pixels",

@@ -154,9 +154,10 @@ class FrameDown(nn.Module):
     neighbouring pixels is that stride on the 2D grid.
     """
 
-    def __init__(self, in_ch: int, out_ch: int, kernel: int):
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int = 2):
         super().__init__()
-        self.conv = nn.Conv2d(in_ch, out_ch, kernel, stride=2, padding=(kernel - 1) // 2)
+        self.stride = stride
+        self.conv = nn.Conv2d(in_ch, out_ch, kernel, stride=stride, padding=(kernel - 1) // 2)
         self.norm = FrameNorm(out_ch)
         # With one or two input channels oneDNN's convolution (above all its backward) is slow on
         # CPU; the same convolution as patches x weight matrix is several times faster.
@@ -168,20 +169,22 @@ class FrameDown(nn.Module):
     def _conv_norm(self, x: Tensor) -> Tensor:
         return self.norm(self._conv(x))
 
-    def _conv(self, x: Tensor) -> Tensor:  # (N, Cin, H, W) -> (N, Cout, H/2, W/2)
+    def _conv(self, x: Tensor) -> Tensor:  # (N, Cin, H, W) -> (N, Cout, H/s, W/s)
         if not self.as_matmul:
             return self.conv(x)
-        conv = self.conv
+        conv, s = self.conv, self.stride
         n, _, h, w = x.shape
-        k = conv.kernel_size[0]
-        patches = F.unfold(x, k, padding=conv.padding[0], stride=2)  # (N, Cin*k*k, H/2 * W/2)
+        k, pad = conv.kernel_size[0], conv.padding[0]
+        patches = F.unfold(x, k, padding=pad, stride=s)  # (N, Cin*k*k, H/s * W/s)
         y = torch.matmul(conv.weight.view(conv.out_channels, -1), patches) + conv.bias.view(1, -1, 1)
-        return y.view(n, conv.out_channels, (h + 2 * conv.padding[0] - k) // 2 + 1, (w + 2 * conv.padding[0] - k) // 2 + 1)
+        return y.view(n, conv.out_channels, (h + 2 * pad - k) // s + 1, (w + 2 * pad - k) // s + 1)
 
 
-def spatial_down(in_ch: int, out_ch: int) -> FrameDown:
-    return FrameDown(in_ch, out_ch, 3)
+def spatial_down(in_ch: int, out_ch: int, stride: int = 2) -> FrameDown:
+    """3x3 stride-2 entry; with stride 4, 4x4 patches."""
+    return FrameDown(in_ch, out_ch, 3 if stride == 2 else stride, stride)
 
 
-def temporal_down(in_ch: int, out_ch: int) -> FrameDown:
-    return FrameDown(in_ch, out_ch, 2)
+def temporal_down(in_ch: int, out_ch: int, stride: int = 2) -> FrameDown:
+    """stride x stride patches (the paper's stride 4 along a frame read as a 1D vector, on the 2D grid)."""
+    return FrameDown(in_ch, out_ch, stride, stride)

@@ -22,9 +22,9 @@ from torch import Tensor, nn
 from ..errors import InputError
 from .config import ModelConfig
 from .dilated import LEAK
-from .encoders import build_encoder
+from .encoders import build_encoder, deepest_size
 from .output import CascadeOutput
-from .summary import CineSkip, motion_summaries, reduced_channels, skip_reducer
+from .summary import CinePath, CineSkip, motion_summaries, reduced_channels, skip_reducer
 
 OUTPUTS = ("logits", "tanh")
 
@@ -51,7 +51,7 @@ class Bottleneck(nn.Module):
 
     def __init__(self, cfg: ModelConfig, condition_channels: int):
         super().__init__()
-        self.low = cfg.size // 2 ** len(cfg.channels)
+        self.low = deepest_size(cfg)
         flat = cfg.channels[-1] * cfg.frames * self.low**2
         cond_flat = condition_channels * cfg.size**2
         self.reduce = nn.Linear(flat, cfg.fc_features)
@@ -126,8 +126,8 @@ class Decoder(nn.Module):
             raise ValueError(f"unknown output {output!r}; choose one of {OUTPUTS}")
         self.output = output
         self.cond_in_blocks = cfg.condition_in_decoder and condition_channels > 0
-        skip_ch = [reduced_channels(c, motion_summaries(cfg)) for c in cfg.channels[:-1]]
-        skips = list(reversed(skip_ch)) + [cfg.cine_skip_channels]  # channels joining blocks 0..3
+        skips = list(reversed(skip_channels(cfg)))  # channels joining blocks 0.. (deepest first)
+        skips += [0] * (len(cfg.decoder_channels) - len(skips))
         cin = cfg.code_channels
         blocks = []
         for cout, skip in zip(cfg.decoder_channels, skips):
@@ -150,6 +150,13 @@ class Decoder(nn.Module):
         return torch.tanh(y) if self.output == "tanh" else y
 
 
+def skip_channels(cfg: ModelConfig) -> list[int]:
+    """Channels of the skips Trunk.encode returns, finest first: the cine path (or cine skip), then
+    the encoder's maps but the deepest, reduced over time."""
+    cine = list(cfg.cine_path) or ([cfg.cine_skip_channels] if cfg.cine_skip_channels else [])
+    return cine + [reduced_channels(c, motion_summaries(cfg)) for c in cfg.channels[:-1]]
+
+
 class Trunk(nn.Module):
     """What every decoder of a generator reads: cine (B, T, H, W) -> (skips finest first, deepest map).
 
@@ -163,12 +170,15 @@ class Trunk(nn.Module):
         self.encoder = build_encoder(cfg)
         k = motion_summaries(cfg)
         self.skip_weights = nn.ModuleList(skip_reducer(cfg.frames, c, k) for c in cfg.channels[:-1])
-        self.cine_skip = CineSkip(cfg.frames, cfg.cine_skip_channels, motion=cfg.temporal_pathway) if cfg.cine_skip_channels else None
+        self.cine_skip = CineSkip(cfg.frames, cfg.cine_skip_channels, motion=cfg.temporal_pathway) if cfg.cine_skip_channels and not cfg.cine_path else None
+        self.cine_path = CinePath(cfg.frames, tuple(cfg.cine_path), motion=cfg.temporal_pathway) if cfg.cine_path else None
 
     def encode(self, cine: Tensor) -> tuple[list[Tensor], Tensor]:
         feats = self.encoder(cine)
         skips = [reduce(f) for reduce, f in zip(self.skip_weights, feats[:-1])]
-        if self.cine_skip is not None:
+        if self.cine_path is not None:
+            skips = self.cine_path(cine) + skips
+        elif self.cine_skip is not None:
             skips.insert(0, self.cine_skip(cine))
         return skips, feats[-1]
 

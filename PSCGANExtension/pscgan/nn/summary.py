@@ -70,6 +70,26 @@ class CineSkip(nn.Module):
         return F.leaky_relu(self.norm(self.conv(x)), LEAK)
 
 
+class CinePath(nn.Module):
+    """A small 2D path on the cine for the decoder's finest levels: the CineSkip at full resolution,
+    then per further level a 3x3 stride-2 convolution -> LayerNorm -> LeakyReLU.
+    cine (B, T, H, W) -> [(B, c_0, H, W), (B, c_1, H/2, W/2), ...] (finest first)."""
+
+    def __init__(self, frames: int, channels: tuple[int, ...], motion: bool = True):
+        super().__init__()
+        self.skip = CineSkip(frames, channels[0], motion)
+        self.downs = nn.ModuleList(
+            nn.Sequential(nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False), nn.GroupNorm(1, cout), nn.LeakyReLU(LEAK))
+            for cin, cout in zip(channels[:-1], channels[1:])
+        )
+
+    def forward(self, cine: Tensor) -> list[Tensor]:
+        out = [self.skip(cine)]
+        for down in self.downs:
+            out.append(down(out[-1]))
+        return out
+
+
 def motion_summaries(cfg) -> int:
     """Temporal summaries per skip for this configuration: cfg.skip_summaries, but 0 (the weighted
     mean over frames) when the temporal pathway is ablated, so that spatial-only sees no motion."""
