@@ -32,7 +32,8 @@ def _import_torch():
     try:
         import torch
     except ImportError:
-        raise CheckpointError("PyTorch is not installed: install 'torch' (in Slicer: PSCGAN module > Install dependencies)") from None
+        raise CheckpointError("PyTorch is not installed: install 'torch' (in Slicer: press Apply in the PSCGAN module, "
+                              "which offers to install it through the PyTorch extension's PyTorchUtils)") from None
     return torch
 
 
@@ -93,6 +94,12 @@ class Predictor:
         dev = resolve_device(device)
         model.eval().to(dev)
         return cls(model=model, cfg=cfg, preprocess=preprocess, device=dev, info=dict(info or {}))
+
+    def take_notes(self) -> list[str]:
+        """The notes gathered since the last call (e.g. a GPU fallback), and forget them: one study's
+        notes are not reported again with the next one."""
+        notes, self.notes = list(self.notes), []
+        return notes
 
     def _check_input(self, cine_roi: np.ndarray) -> np.ndarray:
         arr = np.asarray(cine_roi)
