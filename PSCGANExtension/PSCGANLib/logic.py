@@ -23,6 +23,8 @@ PredictorFactory = Callable[[Path | None, str], Any]  # (checkpoint or None for 
 LGE_NAME = "PSCGAN LGE-equivalent"
 SEGMENTATION_NAME = "PSCGAN segmentation"
 TABLE_NAME = "PSCGAN metrics"
+RV_ANTERIOR_NAME = "PSCGAN RV anterior insertion"
+RV_INFERIOR_NAME = "PSCGAN RV inferior insertion"
 DEVICES = ("auto", "cuda", "cpu")
 TABLE_COLUMN_DESCRIPTIONS = {
     "slice": "slice number (1 = first slice of the stack) or 'study'",
@@ -33,6 +35,10 @@ TABLE_COLUMN_DESCRIPTIONS = {
     "myocardium_area_cm2": "myocardium area incl. scar (cm2)",
     "scar_ratio": "scar area / myocardium area",
     "transmurality_pct": "mean scar transmurality along radial chords (%)",
+    "rv_insertion_source": "where the RV insertion points orienting the AHA segments came from: detected, markup, meta or "
+                           "default (120 degrees, detection failed)",
+    "rv_anterior_row": "anterior RV insertion used, pixel row", "rv_anterior_col": "anterior RV insertion used, pixel column",
+    "rv_inferior_row": "inferior RV insertion used, pixel row", "rv_inferior_col": "inferior RV insertion used, pixel column",
 }
 
 
@@ -68,7 +74,8 @@ class PreparedRun:
     predictor: Any
     options: RunOptions
     center_rc: tuple[float, float] | None = None
-    rv_insertion_rc: tuple[float, float] | None = None
+    rv_insertion_rc: list | None = None  # per slice anterior (row, col) from the user's markup (None: detect)
+    rv_inferior_rc: list | None = None  # per slice inferior (row, col)
 
 
 @dataclass
@@ -77,6 +84,8 @@ class OutputNodes:
     segmentation: Any  # vtkMRMLSegmentationNode
     table: Any  # vtkMRMLTableNode
     result: Any = None  # pscgan.pipeline.StudyResult
+    rv_anterior: Any = None  # vtkMRMLMarkupsFiducialNode: the anterior insertion used, one point per slice
+    rv_inferior: Any = None  # vtkMRMLMarkupsFiducialNode: the inferior insertion used
     notes: list[str] = field(default_factory=list)
 
 
@@ -106,13 +115,19 @@ class PSCGANLogic:
         return self._predictors[key]
 
     # ------------------------------------------------------------------ run
-    def prepare(self, cine_node, options: RunOptions | None = None, roi_center_node=None, rv_insertion_node=None) -> PreparedRun:
-        """Main thread: read the input nodes and load the model. Raises before anything is computed."""
+    def prepare(self, cine_node, options: RunOptions | None = None, roi_center_node=None, rv_insertion_node=None,
+                rv_inferior_node=None) -> PreparedRun:
+        """Main thread: read the input nodes and load the model. Raises before anything is computed.
+
+        rv_insertion_node / rv_inferior_node: markups of the anterior / inferior RV insertion (one point for
+        every slice, or one per slice); they override the detection on the slices they cover."""
         options = options or RunOptions()
         study = self.study_from_input(cine_node)
         center = scene_nodes.point_rc(roi_center_node, study, "ROI centre")
-        rv = scene_nodes.point_rc(rv_insertion_node, study, "RV insertion point")
-        return PreparedRun(study=study, predictor=self.predictor(options), options=options, center_rc=center, rv_insertion_rc=rv)
+        anterior = scene_nodes.slice_points_rc(rv_insertion_node, study, "anterior RV insertion")
+        inferior = scene_nodes.slice_points_rc(rv_inferior_node, study, "inferior RV insertion")
+        return PreparedRun(study=study, predictor=self.predictor(options), options=options, center_rc=center,
+                           rv_insertion_rc=anterior, rv_inferior_rc=inferior)
 
     def compute(self, prepared: PreparedRun, progress: ProgressFn | None = None, should_cancel: CancelFn | None = None):
         """Any thread: the model and the measurements; touches no node (so it may run in a worker thread)."""
@@ -121,12 +136,18 @@ class PSCGANLogic:
             prepared.predictor,
             centers_rc=prepared.center_rc,
             rv_insertion_rc=prepared.rv_insertion_rc,
+            rv_inferior_rc=prepared.rv_inferior_rc,
+            rv_source="markup",
             progress=progress,
             should_cancel=should_cancel,
         )
 
-    def commit(self, prepared: PreparedRun, result, lge_node=None, segmentation_node=None, table_node=None) -> OutputNodes:
-        """Main thread: build the nodes off-scene, then add them (or overwrite the chosen ones) and show them."""
+    def commit(self, prepared: PreparedRun, result, lge_node=None, segmentation_node=None, table_node=None,
+               rv_anterior_node=None, rv_inferior_node=None) -> OutputNodes:
+        """Main thread: build the nodes off-scene, then add them (or overwrite the chosen ones) and show them.
+
+        The RV insertion points used go into markups (the given nodes, else new ones), one control point per
+        slice labelled with its source, so that the user sees them and can drag them before "Recompute metrics"."""
         study, overwrite = prepared.study, prepared.options.overwrite
         lge_new = mrml.volume_node_from_array(None, result.lge, study, LGE_NAME)
         seg_new = mrml.segmentation_node_from_labels(None, result.labels, study, SEGMENTATION_NAME)
@@ -135,6 +156,9 @@ class PSCGANLogic:
                             result=result, notes=list(result.notes))
         nodes.segmentation = self._commit_segmentation(seg_new, segmentation_node, overwrite, nodes.lge, result.labels, study)
         nodes.table = self._commit_table(table_new, table_node, overwrite, TABLE_NAME)
+        nodes.rv_anterior, nodes.rv_inferior = self._commit_insertions(result.quantification, study, rv_anterior_node,
+                                                                       rv_inferior_node)
+        self._describe_lge(nodes.lge, prepared)
         mrml.ensure_display(self.scene, nodes.lge)
         scene_nodes.show_results(self.scene, nodes.lge, nodes.segmentation, nodes.table)
         return nodes
@@ -149,13 +173,14 @@ class PSCGANLogic:
         table_node=None,
         roi_center_node=None,
         rv_insertion_node=None,
+        rv_inferior_node=None,
         progress: ProgressFn | None = None,
         should_cancel: CancelFn | None = None,
     ) -> OutputNodes:
         """prepare + compute + commit in one call. A failure or cancel before commit leaves the scene unchanged."""
-        prepared = self.prepare(cine_node, options, roi_center_node, rv_insertion_node)
+        prepared = self.prepare(cine_node, options, roi_center_node, rv_insertion_node, rv_inferior_node)
         result = self.compute(prepared, progress, should_cancel)
-        return self.commit(prepared, result, lge_node, segmentation_node, table_node)
+        return self.commit(prepared, result, lge_node, segmentation_node, table_node, rv_insertion_node, rv_inferior_node)
 
     # ------------------------------------------------------------------ commit (scene changes happen only here)
     def _commit_volume(self, built, chosen, overwrite: bool, name: str):
@@ -181,6 +206,29 @@ class PSCGANLogic:
         target.SetReferenceImageGeometryParameterFromVolumeNode(source_volume)
         return target
 
+    def _commit_insertions(self, quantification, study: CineStudy, anterior_node, inferior_node):
+        """Markups of the insertion points used (given nodes updated, else new ones); (anterior, inferior)."""
+        quant = list(quantification or [])
+        labels = [f"slice {s + 1}: {q.insertion_source}" if q is not None else "" for s, q in enumerate(quant)]
+        out = []
+        for node, name, attr in ((anterior_node, RV_ANTERIOR_NAME, "anterior_insertion_rc"),
+                                 (inferior_node, RV_INFERIOR_NAME, "inferior_insertion_rc")):
+            points = [None if q is None else getattr(q, attr) for q in quant]
+            if node is None:
+                if not any(p is not None for p in points):
+                    out.append(None)
+                    continue
+                node = self.scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", scene_nodes.unique_name(self.scene, name))
+            scene_nodes.set_slice_points(node, points, labels, study)
+            out.append(node)
+        return tuple(out)
+
+    def _describe_lge(self, lge_node, prepared: PreparedRun) -> None:
+        """What the LGE-equivalent volume is: which part of it the model synthesised."""
+        from pscgan.pipeline import lge_description
+
+        lge_node.SetDescription(lge_description(getattr(prepared.predictor, "preprocess", None)))
+
     def _commit_table(self, built, chosen, overwrite: bool, name: str):
         target = scene_nodes.target_node(self.scene, chosen, overwrite)
         if target is None:
@@ -197,14 +245,18 @@ class PSCGANLogic:
         return target
 
     # ------------------------------------------------------------------ recompute metrics
-    def recompute_metrics(self, segmentation_node, cine_node, table_node=None, overwrite: bool = True, rv_insertion_node=None):
-        """Re-measure from a (corrected) segmentation; writes into table_node (overwrite) or a new table. Returns (table, rows)."""
+    def recompute_metrics(self, segmentation_node, cine_node, table_node=None, overwrite: bool = True, rv_insertion_node=None,
+                          rv_inferior_node=None):
+        """Re-measure from a (corrected) segmentation and the (dragged) RV insertion markups, detecting the points
+        on slices they do not cover; writes into table_node (overwrite) or a new table. Returns (table, rows)."""
         from pscgan.pipeline import quantify_study
 
         study = self.study_from_input(cine_node)
         labels = mrml.labels_from_segmentation_node(segmentation_node, study)
-        rv = scene_nodes.point_rc(rv_insertion_node, study, "RV insertion point")
-        _quant, _summary, rows = quantify_study(labels, study, rv_insertion_rc=rv)
+        anterior = scene_nodes.slice_points_rc(rv_insertion_node, study, "anterior RV insertion")
+        inferior = scene_nodes.slice_points_rc(rv_inferior_node, study, "inferior RV insertion")
+        _quant, _summary, rows = quantify_study(labels, study, rv_insertion_rc=anterior, rv_inferior_rc=inferior,
+                                                rv_source="markup")
         built = mrml.table_node_from_rows(None, rows, TABLE_NAME)
         return self._commit_table(built, table_node, overwrite, TABLE_NAME), rows
 

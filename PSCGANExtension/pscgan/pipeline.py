@@ -37,6 +37,21 @@ class StudyResult:
     notes: list[str] = field(default_factory=list)
 
 
+def synthesised_window_mm(preprocess) -> float | None:
+    """Side (mm) of the square window around the LV that the model synthesises (None: native pixels)."""
+    spacing = getattr(preprocess, "roi_spacing_mm", None)
+    size = getattr(preprocess, "roi_size", None)
+    return None if spacing is None or size is None else float(size) * float(spacing)
+
+
+def lge_description(preprocess) -> str:
+    """What an LGE-equivalent volume holds (the node's description in Slicer)."""
+    side = synthesised_window_mm(preprocess)
+    window = f"a {side:.0f} x {side:.0f} mm window" if side else "a window"
+    return (f"PSCGAN LGE-equivalent image: synthesised only in {window} around the LV of each slice; the rest of "
+            "the field of view is filled with that window's darkest value, not synthesised. Research use only.")
+
+
 def lge_to_display(lge_model: np.ndarray) -> np.ndarray:
     return ((np.clip(lge_model, -1.0, 1.0) + 1.0) * LGE_DISPLAY_SCALE).astype(np.float32)
 
