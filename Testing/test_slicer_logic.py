@@ -215,14 +215,16 @@ def test_recompute_metrics_after_correction(scene_and_cine, study):
     assert rows == expected and summary["scar_area_cm2"] == 0
 
 
-def test_export_case_for_training(scene_and_cine, study, tmp_path):
+def test_export_case_for_training_without_lge_never_writes_the_models_own(scene_and_cine, study, tmp_path):
     import SimpleITK as sitk
 
     scene, browser = scene_and_cine
     logic = PSCGANLogic(scene, fake_factory, FakeRunner())
     out = logic.run(browser)
-    folder = logic.export_case_for_training(browser, out.lge, out.segmentation, tmp_path / "case")
-    assert sorted(p.name for p in folder.iterdir()) == ["cine.nii.gz", "labels.nii.gz", "lge.nii.gz", "meta.json"]
+    with pytest.raises(InputError, match="model's own LGE-equivalent image"):
+        logic.export_case_for_training(browser, out.lge, out.segmentation, tmp_path / "case")
+    folder = logic.export_case_for_training(browser, None, out.segmentation, tmp_path / "case")
+    assert sorted(p.name for p in folder.iterdir()) == ["cine.nii.gz", "labels.nii.gz", "meta.json"]
     cine = sitk.ReadImage(str(folder / "cine.nii.gz"))
     assert cine.GetSize() == (C, R, S, T) and cine.GetSpacing()[3] == pytest.approx(35.0)
     np.testing.assert_allclose(sitk.GetArrayFromImage(cine), np.transpose(study.pixels, (1, 0, 2, 3)))
@@ -231,11 +233,56 @@ def test_export_case_for_training(scene_and_cine, study, tmp_path):
     np.testing.assert_allclose(labels.GetOrigin(), study.origin, atol=1e-4)
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["pixel_spacing_mm"] == [1.5, 1.4] and meta["frames"] == T and meta["has_scar"]
+    assert meta["has_lge"] is False and meta["lge_source"] is None
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "keep.txt").write_text("x")
     with pytest.raises(InputError, match="not a case folder"):
-        logic.export_case_for_training(browser, out.lge, out.segmentation, tmp_path / "other")
+        logic.export_case_for_training(browser, None, out.segmentation, tmp_path / "other")
+
+
+def real_lge_node(scene, study, shift_mm=0.0, name="patient LGE"):
+    """A real LGE on its own finer grid (0.7 x 0.75 mm, 2 slices per cine slice) whose values are a linear
+    function of the physical (LPS) position, so that linear resampling onto the cine is exact."""
+    fine = CineStudy(pixels=np.zeros((2 * S, 1, 2 * R + 1, 2 * C + 1), np.float32),
+                     spacing=(study.spacing[0] / 2, study.spacing[1] / 2, study.spacing[2] / 2),
+                     origin=tuple(np.asarray(study.origin) + study.index_to_lps(-0.5, -0.5, -0.5) - study.origin
+                                  + shift_mm),
+                     direction=study.direction, frame_interval_ms=35.0, source="fine")
+    k, j, i = np.meshgrid(*(np.arange(n) for n in (2 * S, 2 * R + 1, 2 * C + 1)), indexing="ij")
+    lps = np.asarray(fine.origin)[:, None] + (np.asarray(fine.direction).reshape(3, 3) * fine.spacing) @ np.stack(
+        [i.ravel(), j.ravel(), k.ravel()])
+    values = (3.0 * lps[0] - 2.0 * lps[1] + 0.5 * lps[2] + 400.0).reshape(k.shape).astype(np.float32)
+    return mrml.volume_node_from_array(scene, values, fine, name), lambda p: 3.0 * p[0] - 2.0 * p[1] + 0.5 * p[2] + 400.0
+
+
+def test_export_with_the_real_lge_resamples_it_to_the_cine(scene_and_cine, study, tmp_path):
+    import SimpleITK as sitk
+
+    scene, browser = scene_and_cine
+    logic = PSCGANLogic(scene, fake_factory, FakeRunner())
+    out = logic.run(browser)
+    node, truth = real_lge_node(scene, study)
+    folder = logic.export_case_for_training(browser, node, out.segmentation, tmp_path / "case")
+    assert sorted(p.name for p in folder.iterdir()) == ["cine.nii.gz", "labels.nii.gz", "lge.nii.gz", "meta.json"]
+    lge = sitk.ReadImage(str(folder / "lge.nii.gz"))
+    assert lge.GetSize() == (C, R, S)
+    got = sitk.GetArrayFromImage(lge)  # (S, R, C)
+    heart = truth_labels() > 0
+    expected = np.array([[[truth(study.index_to_lps(c, r, s)) for c in range(C)] for r in range(R)] for s in range(S)])
+    np.testing.assert_allclose(got[heart], expected[heart], rtol=1e-4, atol=0.05)
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["has_lge"] is True and "patient LGE" in meta["lge_source"]
+
+
+def test_export_refuses_an_lge_of_other_slices(scene_and_cine, study, tmp_path):
+    scene, browser = scene_and_cine
+    logic = PSCGANLogic(scene, fake_factory, FakeRunner())
+    out = logic.run(browser)
+    node, _ = real_lge_node(scene, study, shift_mm=300.0, name="other study LGE")
+    with pytest.raises(InputError, match=r"other study LGE: covers 0 % of the labelled heart"):
+        logic.export_case_for_training(browser, node, out.segmentation, tmp_path / "case")
+    assert not (tmp_path / "case").exists()
 
 
 def test_markups_points_become_pixel_positions(scene_and_cine, study):

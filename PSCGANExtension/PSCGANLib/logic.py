@@ -114,7 +114,36 @@ class PSCGANLogic:
             self._predictors[key] = self.predictor_factory(checkpoint, options.device)
         return self._predictors[key]
 
+    def model_description(self, options: RunOptions) -> str:
+        """What the panel's model label says: the loaded bundle's name, configuration, training data and
+        SHA-256 prefix; before it is loaded (on Apply), which file will be used."""
+        checkpoint = Path(options.checkpoint) if options.checkpoint else None
+        predictor = self._predictors.get((str(checkpoint), options.device))
+        if predictor is not None and hasattr(predictor, "describe"):
+            return predictor.describe()
+        name = checkpoint.name if checkpoint is not None else "bundled model"
+        return f"{name} (details shown once it is loaded on Apply)"
+
     # ------------------------------------------------------------------ run
+    def background_job(self, prepared: PreparedRun, **callbacks):
+        """`compute` in a worker thread (PSCGANLib.job.BackgroundJob, not started); callbacks: on_progress,
+        on_done(result), on_cancelled, on_error(line). Commit the result in on_done (main thread)."""
+        from .job import BackgroundJob
+
+        return BackgroundJob(lambda progress, cancel: self.compute(prepared, progress, cancel),
+                             total=prepared.study.num_slices, **callbacks)
+
+    @staticmethod
+    def done_message(out: OutputNodes) -> str:
+        """The status line after a run: figures, where the AHA orientation came from, notes."""
+        summary = out.result.summary
+        quant = [q for q in out.result.quantification if q is not None]
+        sources = sorted({q.insertion_source for q in quant if q.insertion_source})
+        orientation = f" RV insertion: {', '.join(sources)} (markups '{RV_ANTERIOR_NAME}' / '{RV_INFERIOR_NAME}')." \
+            if sources else ""
+        return (f"Done. Scar {summary.get('scar_area_cm2')} cm2, scar ratio {summary.get('scar_ratio')}.{orientation} "
+                + " ".join(out.notes)).strip()
+
     def prepare(self, cine_node, options: RunOptions | None = None, roi_center_node=None, rv_insertion_node=None,
                 rv_inferior_node=None) -> PreparedRun:
         """Main thread: read the input nodes and load the model. Raises before anything is computed.
@@ -228,6 +257,7 @@ class PSCGANLogic:
         from pscgan.pipeline import lge_description
 
         lge_node.SetDescription(lge_description(getattr(prepared.predictor, "preprocess", None)))
+        lge_node.SetAttribute("PSCGAN.output", "lge")  # export refuses it as a "real" LGE
 
     def _commit_table(self, built, chosen, overwrite: bool, name: str):
         target = scene_nodes.target_node(self.scene, chosen, overwrite)
@@ -261,16 +291,26 @@ class PSCGANLogic:
         return self._commit_table(built, table_node, overwrite, TABLE_NAME), rows
 
     # ------------------------------------------------------------------ export
-    def export_case_for_training(self, cine_node, lge_node, segmentation_node, folder: Path) -> Path:
-        """Write cine, LGE and (corrected) labels as a training case folder; see PSCGANLib.export."""
-        from .export import export_case
+    def export_case_for_training(self, cine_node, real_lge_node, segmentation_node, folder: Path) -> Path:
+        """Write the cine, the (corrected) labels and, when the user has one, the patient's REAL LGE (resampled to
+        the cine) as a training case folder; see PSCGANLib.export. The model's own LGE-equivalent image is
+        refused: a case trained on it would teach the synthesis phase to copy itself."""
+        from .export import export_case, resample_to_study
 
         study = self.study_from_input(cine_node)
-        lge = mrml.array_from_volume_node(lge_node)
-        if lge.shape != (study.num_slices, *study.slice_shape):
-            raise InputError(f"{lge_node.GetName()}: LGE volume does not match the cine's slices and size")
         labels = mrml.labels_from_segmentation_node(segmentation_node, study)
-        return export_case(study, lge, labels, Path(folder))
+        lge, source = None, None
+        if real_lge_node is not None:
+            name = real_lge_node.GetName()
+            if name.startswith(LGE_NAME) or real_lge_node.GetAttribute("PSCGAN.output") == "lge":
+                raise InputError(f"{name}: this is the model's own LGE-equivalent image, not a real LGE; select the "
+                                 "patient's LGE volume or none")
+            if real_lge_node.GetParentTransformNode() is not None:
+                raise InputError(f"{name}: has a transform; harden it (Data module) before exporting")
+            lge = resample_to_study(mrml.array_from_volume_node(real_lge_node), mrml.node_ijk_to_ras(real_lge_node),
+                                    study, labels, name)
+            source = f"real LGE '{name}', resampled to the cine geometry"
+        return export_case(study, lge, labels, Path(folder), lge_source=source)
 
 
 def _matrix(node):
