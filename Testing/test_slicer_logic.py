@@ -381,3 +381,19 @@ def test_lge_node_says_which_part_is_synthesised(scene_and_cine):
 
     out = PSCGANLogic(scene, lambda checkpoint, device: Predictor(), FakeRunner()).run(browser)
     assert "102 x 102 mm window" in out.lge.GetDescription() and "not synthesised" in out.lge.GetDescription()
+
+
+def test_model_label_shows_the_loaded_bundle(scene_and_cine, tmp_path):
+    scene, browser = scene_and_cine
+
+    class Described:
+        def describe(self):
+            return "my.safetensors; configuration tiny; trained on phantom; SHA-256 0123456789ab"
+
+    logic = PSCGANLogic(scene, lambda checkpoint, device: Described(), FakeRunner())
+    custom = tmp_path / "my.safetensors"
+    custom.write_bytes(b"x")
+    assert logic.model_description(RunOptions()) == "bundled model (details shown once it is loaded on Apply)"
+    assert logic.model_description(RunOptions(checkpoint=custom)).startswith("my.safetensors (details")
+    logic.prepare(browser, RunOptions(checkpoint=custom))
+    assert logic.model_description(RunOptions(checkpoint=custom)) == Described().describe()
