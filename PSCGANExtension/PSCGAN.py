@@ -44,8 +44,11 @@ short-axis cine MRI without contrast agent, and measures scar area, scar ratio, 
 (simulated bSSFP cine and inversion-recovery LGE), not on patient images; its output on real scans is unvalidated.
 Even on held-out phantom cases it misses most scar (see Resources/MODEL_CARD.md in the extension's repository).
 <br><b>Research use only. Not for clinical decisions.</b>
-<br>Inputs: a cine loaded as a sequence (4D NIfTI, .seq.nrrd or DICOM cine). Correct the segmentation in
-Segment Editor, then press "Recompute metrics"; "Export case for training" turns corrections into training data.
+<br>Inputs: a cine loaded as a sequence (4D NIfTI, .seq.nrrd or DICOM cine). Only a 102 mm window around the LV
+is synthesised; the rest of the LGE-equivalent volume is filled. The AHA segments are oriented by RV insertion
+points detected on each slice (or your markups); they are put into two markups you can drag. Correct the
+segmentation in Segment Editor or move the points, then press "Recompute metrics"; "Export case for training"
+turns corrections (and a real LGE, if you have one) into training data.
 """
         self.parent.acknowledgementText = """
 Implements the progressive sequential causal GAN (PSCGAN) of Xu C. et al., "Contrast agent-free synthesis and
