@@ -220,11 +220,11 @@ class PSCGANWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def onRecomputeMetricsButton(self) -> None:
         p = self._parameterNode
         with slicer.util.tryWithErrorDisplay("Could not recompute the metrics.", waitCursor=True):
-            table, _rows = self.logic.recompute_metrics(p.outputSegmentation, p.inputCine, p.outputTable, overwrite=True,
-                                                        rv_insertion_node=p.rvInsertionAnterior,
-                                                        rv_inferior_node=p.rvInsertionInferior)
+            table, rows = self.logic.recompute_metrics(p.outputSegmentation, p.inputCine, p.outputTable, overwrite=True,
+                                                       rv_insertion_node=p.rvInsertionAnterior,
+                                                       rv_inferior_node=p.rvInsertionInferior)
             p.outputTable = table
-            self.ui.statusLabel.text = "Metrics recomputed from the segmentation and the RV insertion markups."
+            self.ui.statusLabel.text = self.logic.recompute_message(rows)
 
     def onExportButton(self) -> None:
         p = self._parameterNode
@@ -266,4 +266,6 @@ class PSCGANTest(ScriptedLoadableModuleTest):
         self.assertEqual(out.segmentation.GetSegmentation().GetNumberOfSegments(), 3)
         self.assertEqual(rows_from_table_node(out.table)[-1]["slice"], "study")
         self.assertEqual(progress[-1], 3)
+        self.assertIsNotNone(out.rv_anterior)  # the RV insertion points used, for the user to check and drag
+        self.assertEqual(out.rv_anterior.GetNumberOfControlPoints(), sum(q is not None for q in out.result.quantification))
         self.delayDisplay("PSCGAN self-test passed")

@@ -355,6 +355,9 @@ def test_insertion_points_used_are_markups_the_user_can_drag(scene_and_cine, stu
                                            rv_inferior_node=out.rv_inferior)
     slice_rows = [r for r in rows if r["segment"] == ""]
     assert [r["rv_insertion_source"] for r in slice_rows] == ["markup"] * S
+    assert "not detected" not in logic.recompute_message(rows)
+    _table, rows_default = logic.recompute_metrics(out.segmentation, browser, out.table)  # no markups, no RV in the image
+    assert "not detected on slice(s) 1, 2, 3" in logic.recompute_message(rows_default)
     assert slice_rows[1]["rv_anterior_row"] == pytest.approx(center[0] - 12.0, abs=0.01)
     assert slice_rows[1]["rv_anterior_col"] == pytest.approx(center[1], abs=0.01)
 

@@ -290,6 +290,14 @@ class PSCGANLogic:
         built = mrml.table_node_from_rows(None, rows, TABLE_NAME)
         return self._commit_table(built, table_node, overwrite, TABLE_NAME), rows
 
+    @staticmethod
+    def recompute_message(rows: list[dict]) -> str:
+        """The status line after "Recompute metrics", with a warning for slices on the default orientation."""
+        default = [str(r["slice"]) for r in rows if r.get("segment") == "" and r.get("rv_insertion_source") == "default"]
+        warning = (f" RV insertion not detected on slice(s) {', '.join(default)}: default 120-degree AHA orientation "
+                   "used there; place the RV insertion markups.") if default else ""
+        return "Metrics recomputed from the segmentation and the RV insertion markups." + warning
+
     # ------------------------------------------------------------------ export
     def export_case_for_training(self, cine_node, real_lge_node, segmentation_node, folder: Path) -> Path:
         """Write the cine, the (corrected) labels and, when the user has one, the patient's REAL LGE (resampled to
