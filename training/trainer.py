@@ -211,7 +211,8 @@ class Trainer:
         """This epoch's batches of (indices, offsets, augmentation rng): shuffled and jittered from the
         epoch's seed; the randomisation draws from its own stream of the same seed."""
         es = epoch_seed(self.opt.seed, phase_index, epoch)
-        order = sampler_indices(len(self.train_data), self.ctx, seed=es, epoch=0)
+        pool = self.train_data.samples_for(OUTPUTS[self.phases[phase_index]])  # the LGE phase: samples with an LGE
+        order = pool[sampler_indices(len(pool), self.ctx, seed=es, epoch=0)]
         gen = np.random.default_rng([es, self.ctx.rank])
         aug_rng = np.random.default_rng([es, self.ctx.rank, 1])
         for i in range(0, len(order), self.batch_size):
@@ -230,7 +231,7 @@ class Trainer:
         cine, lge, lab = self.val_data.centred()
         if len(cine) == 0:
             return {k: math.nan for k in EVAL_KEYS}
-        return evaluate(model, cine, lge, lab, self.device, self.opt.eval_batch_size)
+        return evaluate(model, cine, lge, lab, self.device, self.opt.eval_batch_size, has_lge=self.val_data.has_lge)
 
     # ------------------------------------------------------------------------------------------
     def run(self, on_epoch_end: EpochCallback | None = None) -> TrainResult:
@@ -273,6 +274,7 @@ class Trainer:
         for pi in range(start_phase, len(self.phases)):
             phase = self.phases[pi]
             keys = OUTPUTS[phase]
+            self._report_skipped(phase)
             t_phase = time.perf_counter()
             gen = trainable_generator(model, phase)
             model.requires_grad_(False)
@@ -304,6 +306,19 @@ class Trainer:
                     budget_hit = True
                     break  # this phase's share of the budget is spent: go on with the next phase
         return self._finish("budget" if budget_hit else "finished", epochs_run, last, model)
+
+    def _report_skipped(self, phase: str) -> None:
+        """Samples without a real LGE are left out of a phase that trains the LGE output: count and say so."""
+        used = len(self.train_data.samples_for(OUTPUTS[phase]))
+        skipped = len(self.train_data) - used
+        if not skipped:
+            return
+        if used == 0:
+            raise InputError(f"phase {phase}: none of the {skipped} training samples has an LGE (lge.nii.gz), "
+                             "so the synthesis phase cannot train; start from a later phase (fine-tuning) or add LGE")
+        self.info.setdefault("samples_without_lge", {})[phase] = skipped
+        if self._log_enabled() and not self.opt.quiet:
+            print(f"{phase}: {skipped} of {len(self.train_data)} training samples have no LGE and are skipped in this phase")
 
     def _finish(self, status: str, epochs_run: int, last: dict, model) -> TrainResult:
         if self._writer is not None:
