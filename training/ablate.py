@@ -75,7 +75,7 @@ def row_config(base, row: str):
     if spec.config is not None:
         from pscgan.nn.config import get_config
 
-        return get_config(spec.config)
+        return get_config(spec.config).with_changes(frames=base.frames, size=base.size)  # the base's input
     return base.with_changes(name=base.name if row == "full" else f"{base.name}-{row}", **spec.changes)
 
 

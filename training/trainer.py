@@ -93,6 +93,22 @@ def scheduled_lr(cfg, epoch: int, epochs: int) -> float:
     return cfg.learning_rate * (1.0 - epoch / max(epochs, 1))
 
 
+def warm_start(dst: torch.nn.Module, src: torch.nn.Module) -> int:
+    """Copy every parameter and buffer of `src` whose name and shape `dst` shares (the encoder, the
+    temporal summaries, the cine path, most of the decoder; not the layers the condition enters).
+    Returns how many tensors were copied."""
+    own = dst.state_dict()
+    shared = {k: v for k, v in src.state_dict().items() if k in own and own[k].shape == v.shape}
+    dst.load_state_dict(shared, strict=False)
+    return len(shared)
+
+
+def fitting_epochs(budget_s: float, epoch_s: float, done: int, most: int) -> int:
+    """Epochs of a phase that fit its time budget, judged from one epoch's time (at least `done`, the
+    epochs already run, at most `most`)."""
+    return max(done, min(most, int(budget_s // max(epoch_s, 1e-6))))
+
+
 def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
     for group in optimizer.param_groups:
         group["lr"] = lr
@@ -187,12 +203,13 @@ class Trainer:
             w.writerows(keep)
 
     # ------------------------------------------------------------------------------------------
-    def _save(self, model, discs, opt_g, opt_d, phase_index: int, epoch: int) -> None:
+    def _save(self, model, discs, opt_g, opt_d, phase_index: int, epoch: int, planned: int | None = None) -> None:
         if self.ctx.is_main:
             payload = {
                 "phase": self.phases[phase_index],
                 "phase_index": phase_index,
                 "epoch": epoch,
+                "planned_epochs": int(planned or self.opt.epochs),
                 "generators": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                 "discriminators": {} if discs is None else {k: v.detach().cpu() for k, v in discs.state_dict().items()},
                 "optimizers": {"g": opt_g.state_dict(), "d": {} if opt_d is None else opt_d.state_dict()},
@@ -242,7 +259,7 @@ class Trainer:
         model = build_generators(cfg).to(self.device)
         discs = build_discriminators(cfg).to(self.device) if cfg.adversarial else None
 
-        start_phase, start_epoch, saved_opt = 0, 0, None
+        start_phase, start_epoch, saved_opt, saved_plan = 0, 0, None, 0
         if opt.init_generators is not None:
             model.load_state_dict(opt.init_generators)
         if opt.first_phase is not None:
@@ -257,11 +274,12 @@ class Trainer:
                 discs.load_state_dict(ck["discriminators"])
             set_rng_state(ck["rng"])
             start_phase, start_epoch = int(ck["phase_index"]), int(ck["epoch"])
+            saved_plan = int(ck.get("planned_epochs") or 0)
             saved_opt = ck["optimizers"]
             if self.ctx.is_main:
                 self._trim_csv(start_phase, start_epoch)
-            if start_epoch >= opt.epochs:
-                start_phase, start_epoch, saved_opt = start_phase + 1, 0, None
+            if start_epoch >= (saved_plan or opt.epochs):
+                start_phase, start_epoch, saved_opt, saved_plan = start_phase + 1, 0, None, 0
         elif self.ctx.is_main and (self.run_dir / METRICS_NAME).exists():
             (self.run_dir / METRICS_NAME).unlink()
 
@@ -277,6 +295,10 @@ class Trainer:
             self._report_skipped(phase)
             t_phase = time.perf_counter()
             gen = trainable_generator(model, phase)
+            if cfg.warm_start and phase in ("sys", "seg") and not (pi == start_phase and start_epoch > 0):
+                copied = warm_start(gen, model.pri)
+                if self._log_enabled() and not opt.quiet:
+                    print(f"{phase}: {copied} parameter tensors initialised from the trained pri generator", flush=True)
             model.requires_grad_(False)
             gen.requires_grad_(True)
             opt_g = make_optimizer(cfg, gen.parameters(), opt.betas)
@@ -293,18 +315,27 @@ class Trainer:
             # D_Seg's size head is unused by the D loss when the auxiliary loss is off
             unused = phase in ("seg", "joint") and not cfg.auxiliary_loss
             d_w = {k: self.ctx.wrap(discs[k], find_unused=unused) for k in keys} if discs is not None else {}
-            for ep in range(first, opt.epochs):
-                set_learning_rate(opt_g, scheduled_lr(cfg, ep, opt.epochs))
+            # The phase's epoch plan: --epochs, or with a time budget as many as the first epoch's time
+            # says fit (the learning-rate schedule decays over the plan; a resumed run keeps its plan).
+            planned = saved_plan if (pi == start_phase and saved_plan) else opt.epochs
+            ep = first
+            while ep < planned:
+                set_learning_rate(opt_g, scheduled_lr(cfg, ep, planned))
+                t_epoch = time.perf_counter()
                 last = self._epoch(model, discs, gen_w, d_w, opt_g, opt_d, pi, ep)
-                self._save(model, discs, opt_g, opt_d, pi, ep + 1)
+                if phase_budget is not None and ep == first and not (pi == start_phase and saved_plan):
+                    planned = fitting_epochs(phase_budget * 60.0, time.perf_counter() - t_epoch, ep + 1, opt.epochs)
+                self._save(model, discs, opt_g, opt_d, pi, ep + 1, planned)
+                ep += 1
                 epochs_run += 1
                 if on_epoch_end is not None:
-                    on_epoch_end(phase, ep + 1, last)
+                    on_epoch_end(phase, ep, last)
                 if opt.stop_after_epochs is not None and epochs_run >= opt.stop_after_epochs:
                     return self._finish("stopped", epochs_run, last, model)
-                if phase_budget is not None and (time.perf_counter() - t_phase) / 60.0 >= phase_budget:
+                if phase_budget is not None and (time.perf_counter() - t_phase) / 60.0 >= phase_budget * 1.1:
                     budget_hit = True
-                    break  # this phase's share of the budget is spent: go on with the next phase
+                    break  # well past this phase's share of the budget: go on with the next phase
+            budget_hit = budget_hit or planned < opt.epochs
         return self._finish("budget" if budget_hit else "finished", epochs_run, last, model)
 
     def _report_skipped(self, phase: str) -> None:

@@ -87,6 +87,9 @@ class ModelConfig:
     decoder_convs: int = 1
     # Soft Dice term added to the mce of G_Pri / G_Seg (0 = the paper: mce only).
     dice_weight: float = 0.0
+    # Phases II and III start from phase I's trained weights wherever names and shapes agree
+    # (paper: each generator starts from random weights).
+    warm_start: bool = False
     # Which network: "pscgan" (the cascade) or "unet2d" (the 2D U-Net baseline, baselines.py).
     model: str = "pscgan"
     unet_widths: tuple[int, ...] = (24, 48, 96, 192)
@@ -149,7 +152,9 @@ CPU = ModelConfig(
     dice_weight=1.0,
     learning_rate=2e-3,
     lr_schedule="linear",
+    warm_start=True,
     departures=(
+        "phases II and III start from phase I's trained weights wherever layer names and shapes agree (the encoder, temporal summaries, cine path and most of the decoder): the three generators share an architecture, and a CPU budget cannot learn the same cine features three times from scratch",
         "three SCLNs of (16, 32, 48) channels at 16 x 16, 8 x 8 and 4 x 4 (the first enters with 4 x 4 patches, stride 4) instead of four SCLNs of (16, 32, 64, 128) at 32 x 32 down to 4 x 4: every SCLN keeps all 25 frames apart, and at 32 x 32 that alone cost more than a whole 2D U-Net per training step on 2 CPU cores",
         "a 2D cine path for the two finest decoder levels: the cine's frames and their deviation from the temporal mean (50 channels) -> 3x3 convolution (24 channels, 64 x 64) -> 3x3 stride-2 convolution (48 channels, 32 x 32); the paper's decoder gets no skip at 64 x 64, where the wall is 6 pixels thick, and a mean over frames hides the motion that shows scar",
         "skips carry 24 learned temporal summaries (a 1x1 convolution over the T x C per-frame features) instead of one softmax-weighted mean over the frames",

@@ -1,0 +1,120 @@
+"""The shipped configuration's design: motion reaches the decoder, spatial-only sees none, the 2D
+U-Net baseline trains through the same trainer, and the training schedule (plan, decay, warm start)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from pscgan.nn.cascade import build_generators
+from pscgan.nn.config import get_config
+from pscgan.nn.generator import skip_channels
+from pscgan.nn.summary import CinePath, CineSkip, TemporalSummary, TimeWeighting
+from training.phases import phases_for
+from training.trainer import TrainOptions, Trainer, fitting_epochs, scheduled_lr, warm_start
+
+from test_training_trainer import synthetic_arrays
+
+
+def _cine(b=2, t=8, s=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(b, t, s, s, generator=g) * 2 - 1
+
+
+def test_temporal_summary_sees_frame_order_where_a_mean_does_not():
+    torch.manual_seed(0)
+    x = torch.randn(2, 8, 3, 6, 6)
+    shuffled = x[:, torch.randperm(8)]
+    mean = TimeWeighting(8)  # at initialisation: the plain mean over frames
+    assert torch.allclose(mean(x), mean(shuffled), atol=1e-5)
+    summary = TemporalSummary(8, 3, 5)
+    assert summary(x).shape == (2, 5, 6, 6)
+    assert not torch.allclose(summary(x), summary(shuffled), atol=1e-3)
+
+
+def test_cine_skip_without_motion_reads_only_the_mean_frame():
+    torch.manual_seed(0)
+    cine = _cine()
+    shuffled = cine[:, torch.randperm(cine.shape[1])]
+    still = CineSkip(8, 4, motion=False)
+    assert torch.allclose(still(cine), still(shuffled), atol=1e-5)
+    moving = CineSkip(8, 4, motion=True)
+    assert not torch.allclose(moving(cine), moving(shuffled), atol=1e-3)
+
+
+def test_cine_path_levels_halve():
+    out = CinePath(8, (4, 6))(_cine(s=16))
+    assert [tuple(o.shape[1:]) for o in out] == [(4, 16, 16), (6, 8, 8)]
+
+
+@pytest.mark.parametrize("changes", [{}, {"temporal_pathway": False}, {"spatial_pathway": False}, {"progressive": False}])
+def test_cpu_skips_match_what_the_decoder_expects(changes):
+    cfg = get_config("cpu").with_changes(**changes)
+    model = build_generators(cfg)
+    gen = model.joint if not cfg.progressive else model.pri
+    cine = torch.rand(1, cfg.frames, cfg.size, cfg.size) * 2 - 1
+    with torch.no_grad():
+        skips, deepest = gen.encode(cine)
+        assert [s.shape[1] for s in skips] == skip_channels(cfg)
+        assert deepest.shape[-1] == 4  # a 4 x 4 code
+        out = model(cine)
+    assert out.seg_logits.shape == (1, 4, cfg.size, cfg.size)
+
+
+def test_spatial_only_cpu_model_has_no_motion_input():
+    cfg = get_config("cpu").with_changes(temporal_pathway=False)
+    gen = build_generators(cfg).pri
+    assert gen.cine_path.skip.motion is False
+    assert all(isinstance(m, TimeWeighting) for m in gen.skip_weights)
+
+
+def test_fitting_epochs_and_linear_decay():
+    assert fitting_epochs(600.0, 60.0, 1, 200) == 10
+    assert fitting_epochs(600.0, 60.0, 1, 4) == 4  # never more than asked for
+    assert fitting_epochs(30.0, 60.0, 1, 200) == 1  # the epoch already run counts
+    cfg = get_config("cpu")
+    lrs = [scheduled_lr(cfg, e, 4) for e in range(4)]
+    assert lrs[0] == cfg.learning_rate and all(a > b for a, b in zip(lrs, lrs[1:])) and lrs[-1] > 0
+    assert scheduled_lr(get_config("paper"), 3, 4) == get_config("paper").learning_rate
+
+
+def test_warm_start_copies_what_matches_and_leaves_the_rest():
+    model = build_generators(get_config("tiny"))
+    before = {k: v.clone() for k, v in model.seg.state_dict().items()}
+    copied = warm_start(model.seg, model.pri)
+    after, src = model.seg.state_dict(), model.pri.state_dict()
+    assert copied > 0
+    same_shape = [k for k in after if k in src and src[k].shape == after[k].shape]
+    assert len(same_shape) == copied
+    assert all(torch.equal(after[k], src[k]) for k in same_shape)
+    other = [k for k in after if k not in same_shape]
+    assert other, "the layers the condition enters differ in shape"
+    assert all(torch.equal(after[k], before[k]) for k in other)
+
+
+def test_unet2d_trains_through_the_same_trainer(tmp_path):
+    torch.manual_seed(0)
+    cfg = get_config("unet2d").with_changes(frames=8, size=32, unet_widths=(8, 16), batch_size=4)
+    assert phases_for(cfg) == ("unet",)
+    data = synthetic_arrays(12, cfg)
+    trainer = Trainer(cfg, data.subset(range(8)), data.subset(range(8, 12)), tmp_path, TrainOptions(epochs=3, quiet=True, tensorboard=False))
+    result = trainer.run()
+    assert result.status == "finished" and result.epochs_run == 3
+    m = result.last_metrics
+    assert m["seg_dice_blood"] > 0.3 and not math.isnan(m["seg_accuracy"])
+    out = result.model(torch.from_numpy(data.centred()[0][:2]))
+    assert torch.all(out.lge == -1.0)  # no LGE synthesis: a blank image
+
+
+def test_time_budget_plans_epochs_and_a_resumed_run_keeps_the_plan(tmp_path):
+    cfg = get_config("tiny")
+    data = synthetic_arrays(8, cfg)
+    opts = dict(epochs=50, quiet=True, tensorboard=False, max_minutes=1e-4)
+    first = Trainer(cfg, data.subset(range(6)), data.subset(range(6, 8)), tmp_path, TrainOptions(**opts)).run()
+    assert first.status == "budget"
+    rows = np.genfromtxt(tmp_path / "metrics.csv", delimiter=",", names=True, dtype=None, encoding=None)
+    assert len(rows) == 3  # one planned epoch per phase fits a budget shorter than an epoch
+    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert ck["planned_epochs"] == 1
