@@ -161,6 +161,7 @@ class Trainer:
         self.batch_size = int(options.batch_size or cfg.batch_size)
         self.jitter = min(int(options.jitter), int(train.margin))
         self.losses = LossSet(cfg)
+        self._planned = options.epochs  # the running phase's epoch plan (see run)
         self._writer = None
 
     # ------------------------------------------------------------------------------------------
@@ -319,12 +320,13 @@ class Trainer:
             # says fit (the learning-rate schedule decays over the plan; a resumed run keeps its plan).
             planned = saved_plan if (pi == start_phase and saved_plan) else opt.epochs
             ep = first
+            self._planned = planned
             while ep < planned:
                 set_learning_rate(opt_g, scheduled_lr(cfg, ep, planned))
                 t_epoch = time.perf_counter()
                 last = self._epoch(model, discs, gen_w, d_w, opt_g, opt_d, pi, ep)
                 if phase_budget is not None and ep == first and not (pi == start_phase and saved_plan):
-                    planned = fitting_epochs(phase_budget * 60.0, time.perf_counter() - t_epoch, ep + 1, opt.epochs)
+                    planned = self._planned = fitting_epochs(phase_budget * 60.0, time.perf_counter() - t_epoch, ep + 1, opt.epochs)
                 self._save(model, discs, opt_g, opt_d, pi, ep + 1, planned)
                 ep += 1
                 epochs_run += 1
@@ -369,7 +371,7 @@ class Trainer:
         sums: dict[str, float] = {}
         n_seen = 0
         batches = list(self._batches(pi, ep))
-        bar = self._progress(len(batches), f"{phase} {ep + 1}/{self.opt.epochs}")
+        bar = self._progress(len(batches), f"{phase} {ep + 1}/{self._planned}")
         for idx, offsets, aug_rng in batches:
             b = self._to_batch(idx, offsets, aug_rng)
             stats = train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase, b, self.losses, cfg)
@@ -389,7 +391,7 @@ class Trainer:
                 shown = {"phase": phase, "loss_g": means.get("loss_g"), "loss_d": means.get("loss_d"),
                          "mask_dice": metrics.get("mask_dice_mean"), "ssim": metrics.get("lge_ssim"),
                          "seg_dice": metrics.get("seg_dice_mean"), "seg_acc": metrics.get("seg_accuracy")}
-                print(f"{phase} epoch {ep + 1}/{self.opt.epochs} ({row['seconds']:.0f} s): "
+                print(f"{phase} epoch {ep + 1}/{self._planned} ({row['seconds']:.0f} s): "
                       + ", ".join(f"{k} {v:.4g}" for k, v in shown.items() if isinstance(v, float)), flush=True)
             tb = self._tb()
             if tb is not None:
