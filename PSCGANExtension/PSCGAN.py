@@ -245,7 +245,10 @@ class PSCGANWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         p = self._parameterNode
         with slicer.util.tryWithErrorDisplay("Could not export the case.", waitCursor=True):
             base = Path(str(p.exportFolder)) if str(p.exportFolder) not in ("", ".") else Path(slicer.app.temporaryPath)
-            folder = self.logic.export_case_for_training(p.inputCine, p.outputLGE, p.outputSegmentation, base / p.inputCine.GetName())
+            from PSCGANLib.export import export_folder
+
+            folder = self.logic.export_case_for_training(p.inputCine, p.outputLGE, p.outputSegmentation,
+                                                         export_folder(base, p.inputCine.GetName()))
             self.ui.statusLabel.text = f"Exported to {folder}"
 
 
