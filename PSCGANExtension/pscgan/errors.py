@@ -15,3 +15,16 @@ class CheckpointError(PSCGANError):
 
 class Cancelled(PSCGANError):
     """The user cancelled a running job; nothing was written."""
+
+
+def plain(value) -> str:
+    """Numbers, or a sequence of numbers, as a reader writes them: "(12.5, 30)", never "np.float64(12.5)"."""
+    import numpy as np
+
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return str(value)
+    if arr.ndim == 0:
+        return f"{float(arr):g}"
+    return "(" + ", ".join(f"{float(v):g}" for v in arr.ravel()) + ")"
