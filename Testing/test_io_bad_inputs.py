@@ -337,3 +337,14 @@ def test_dicom_cut_to_1kb_is_named(sunnybrook_dir, tmp_path, keep):
     with pytest.raises(InputError) as err:
         read_cine(tmp_path)
     assert _one_line(err).startswith(f"{victim}: ") and "truncated" in str(err.value)
+
+
+def test_messages_show_numbers_plainly():
+    from pscgan.metrics.aha import angle_deg
+
+    with pytest.raises(InputError) as err:
+        angle_deg(np.array([np.nan, 1.0]), np.array([2.0, 3.0]), "RV insertion")
+    assert str(err.value) == "RV insertion (nan, 1): coordinates must be finite numbers"
+    with pytest.raises(InputError) as err:
+        angle_deg(np.array([2.0, 3.5]), np.array([2.0, 3.5]), "RV insertion")
+    assert str(err.value) == "RV insertion (2, 3.5): coincides with the LV centre (2, 3.5)"

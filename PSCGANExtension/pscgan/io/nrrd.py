@@ -141,6 +141,8 @@ def read_nrrd_array(path: Path) -> tuple[np.ndarray, NrrdHeader]:
         raise InputError(f"{path}: NRRD header lacks or has an unknown {err}") from None
     except ValueError:
         raise InputError(f"{path}: NRRD sizes/dimension are not integers") from None
+    if dim < 1:
+        raise InputError(f"{path}: NRRD dimension must be at least 1, got {dim}")
     if len(sizes) != dim:
         raise InputError(f"{path}: NRRD 'sizes' has {len(sizes)} values for dimension {dim}")
     if min(sizes, default=0) < 1:
