@@ -348,3 +348,24 @@ def test_messages_show_numbers_plainly():
     with pytest.raises(InputError) as err:
         angle_deg(np.array([2.0, 3.5]), np.array([2.0, 3.5]), "RV insertion")
     assert str(err.value) == "RV insertion (2, 3.5): coincides with the LV centre (2, 3.5)"
+
+
+def test_default_limit_refuses_a_900_mb_nifti_from_its_header_alone(tmp_path, monkeypatch):
+    """The issue's case (856 KB of gzip expanding to 900 MB of float32) under the default limit: only the
+    header is needed to refuse it, so the test writes just the header."""
+    import gzip
+    import struct
+
+    monkeypatch.delenv("PSCGAN_MAX_VOXELS", raising=False)
+    shape = (256, 256, 120, 30)  # 235,929,600 float32 voxels = 900 MiB
+    header = bytearray(352)
+    struct.pack_into("<i", header, 0, 348)
+    struct.pack_into("<8h", header, 40, 4, *shape, 1, 1, 1)
+    struct.pack_into("<hh", header, 70, 16, 32)
+    struct.pack_into("<f", header, 108, 352.0)
+    header[344:348] = b"n+1\0"
+    path = tmp_path / "bomb.nii.gz"
+    path.write_bytes(gzip.compress(bytes(header) + bytes(1 << 16)))
+    with pytest.raises(InputError) as err:
+        read_cine(path)
+    assert "235,929,600 voxels" in _one_line(err) and "limit of 134,217,728" in str(err.value)

@@ -49,7 +49,7 @@ class OutputFolder:
     """Use `with reserve(out, owned=...) as folder:` then `folder.new_staging()` and `folder.publish(staging)`."""
 
     def __init__(self, out: Path, owned: tuple[str, ...] | None):
-        self.out = Path(out).expanduser().absolute()
+        self.out = Path(os.path.abspath(Path(out).expanduser()))  # "..", "." resolved; symbolic links kept
         self.owned = owned
         self.lock_path = self.out.parent / f".{self.out.name}.lock"
         self._fd: int | None = None
@@ -57,6 +57,8 @@ class OutputFolder:
     # -------------------------------------------------------------- checks and lock
     def _check_path(self) -> None:
         out = self.out
+        if out == out.parent:
+            raise InputError(f"{out}: the root folder cannot be an output folder")
         if out.exists() and not out.is_dir():
             raise InputError(f"{out}: exists and is not a folder")
         ancestor = out.parent

@@ -1,8 +1,9 @@
 """The one size limit every reader checks from a file's header, before it allocates or decompresses the pixels.
 
-A cine of 20 slices x 30 frames x 512 x 512 pixels is 157 million voxels; the default limit (256 Mi voxels,
-1 GiB as float32) leaves room for that and refuses a "zip bomb" (a small .nii.gz that expands to gigabytes) or
-a header that claims 60000 x 60000 pixels. Set PSCGAN_MAX_VOXELS (a whole number) to raise or lower it.
+A typical cine is 10-20 slices x 20-30 frames x 256 x 256 pixels, 13-40 million voxels; even 17 slices x 30
+frames x 512 x 512 (134 million) fit the default limit of 128 Mi voxels (512 MiB as float32). It refuses a
+"zip bomb" (a small .nii.gz that expands to 900 MB and more) or a header that claims 60000 x 60000 pixels
+before anything is allocated. Set PSCGAN_MAX_VOXELS (a whole number) to raise or lower it.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import os
 
 from ..errors import InputError
 
-DEFAULT_MAX_VOXELS = 256 * 1024 * 1024
+DEFAULT_MAX_VOXELS = 128 * 1024 * 1024
 ENV_VAR = "PSCGAN_MAX_VOXELS"
 
 
