@@ -155,7 +155,7 @@ def _series_summary(groups: dict[str, list[tuple[Path, object]]]) -> str:
     parts = []
     for uid, items in groups.items():
         desc = str(getattr(items[0][1], "SeriesDescription", "") or "").strip()
-        parts.append(f"{uid}" + (f" '{desc}'" if desc else "") + f" ({len(items)} images)")
+        parts.append(f"{uid}" + (f" '{desc}'" if desc else "") + f" ({len(items)} image{'s' if len(items) != 1 else ''})")
     return "; ".join(parts)
 
 

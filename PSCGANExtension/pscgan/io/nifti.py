@@ -155,8 +155,12 @@ def _check_finite(path: Path, header: NiftiHeader, data: bytes) -> None:
         first //= 2
     sizes = [max(v, 1) for v in header.dims]
     index = np.unravel_index(first, sizes, order="F")  # NIfTI stores X fastest
-    where = f"slice {index[2] + 1}, frame {index[3] + 1}" if len(sizes) == 4 else \
-        "voxel (" + ", ".join(str(int(i)) for i in index) + ")"
+    if len(sizes) == 4:
+        where = f"slice {index[2] + 1}, frame {index[3] + 1}"
+    elif len(sizes) == 3:
+        where = f"slice {index[2] + 1}, row {index[1] + 1}, column {index[0] + 1}"
+    else:
+        where = "voxel (" + ", ".join(str(int(i) + 1) for i in index) + ") counted from 1"
     raise InputError(f"{path}: {int(bad.sum())} NaN or infinite voxel values (first in {where})")
 
 
