@@ -252,3 +252,21 @@ def test_second_run_is_refused_while_the_first_holds_the_folder_and_not_after_a_
         holder.wait(timeout=30)
     write_outputs(result, out, report=False)
     assert (out / "metrics.json").is_file() and _hidden(tmp_path) == []
+
+
+def test_a_write_failure_inside_simpleitk_is_one_line_and_leaves_nothing(result, tmp_path, monkeypatch):
+    import SimpleITK as sitk
+
+    from pscgan.errors import PSCGANError
+
+    def full_disk(*args, **kwargs):
+        raise RuntimeError("Exception thrown in SimpleITK ImageFileWriter_Execute: x.cxx:2386:\nITK ERROR: "
+                           "NiftiImageIO(0x55bde9ec27f0): ERROR: nifti library failed to write image: x.nii.gz")
+
+    monkeypatch.setattr(sitk, "WriteImage", full_disk)
+    with pytest.raises(PSCGANError) as err:
+        write_outputs(result, tmp_path / "out", report=False)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.endswith("lge.nii.gz: could not be written (nifti library failed to write image: x.nii.gz)")
+    assert list(tmp_path.iterdir()) == []

@@ -17,6 +17,17 @@ class Cancelled(PSCGANError):
     """The user cancelled a running job; nothing was written."""
 
 
+def itk_detail(err: BaseException, limit: int = 120) -> str:
+    """The useful part of a SimpleITK / ITK exception ("... ITK ERROR: NiftiImageIO(0x..): <this>"), one line."""
+    import re
+
+    text = " ".join(str(err).split())
+    if "ERROR:" in text:
+        text = text.rsplit("ERROR:", 1)[1]
+    text = re.sub(r"^\s*\w+\(0x[0-9a-f]+\):\s*", "", text).strip()
+    return text[-limit:] if text else type(err).__name__
+
+
 def plain(value) -> str:
     """Numbers, or a sequence of numbers, as a reader writes them: "(12.5, 30)", never "np.float64(12.5)"."""
     import numpy as np

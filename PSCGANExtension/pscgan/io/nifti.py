@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, itk_detail
 from .limits import check_voxels
 from .study import CineStudy, validated_study
 
@@ -42,9 +42,7 @@ def read_sitk_image(path: Path):
     except MemoryError:
         raise InputError(f"{path}: not enough memory to read this image") from None
     except Exception as err:  # RuntimeError from ITK: truncated gzip, bad header, ...
-        detail = " ".join(str(err).split())
-        detail = detail.split("Exception thrown in SimpleITK")[0][-160:].strip() or type(err).__name__
-        raise InputError(f"{path}: unreadable or truncated image file ({detail})") from None
+        raise InputError(f"{path}: unreadable or truncated image file ({itk_detail(err)})") from None
 
 
 @dataclass
