@@ -117,3 +117,17 @@ def test_a_finished_run_folder_is_not_overwritten_without_resume(phantom_dir: Pa
     assert main(["train", "--config", "tiny", "--data", str(phantom_dir), "--out", str(run), "--quiet", "--resume",
                  "--epochs", "1", "--batch-size", "2", "--no-tensorboard"]) == 2
     assert "checkpoint.pt: truncated or not a PSCGAN checkpoint" in capsys.readouterr().err
+
+
+def test_public_info_drops_paths_at_every_level_of_a_finetuned_bundle():
+    from training.export import public_info
+
+    shipped = {  # the shape of the shipped bundle's info: fine-tuned twice from an ablation candidate
+        "data": "/tmp/ft/train1", "finetuned_from": "PSCGANExtension/pscgan/models/pscgan_cpu.safetensors",
+        "source_run": "/tmp/ft/run2", "epoch": 57,
+        "base_info": {"data": "/tmp/ft/train1", "source_run": "/tmp/ft/run", "note": "~/runs/x",
+                      "base_info": {"data": "/tmp/w/train", "ablation_row": "no_adversarial", "phases": ["pri"]}},
+    }
+    clean = public_info(shipped)
+    assert "/tmp" not in json.dumps(clean) and "~/" not in json.dumps(clean) and "models/" not in json.dumps(clean)
+    assert clean["epoch"] == 57 and clean["base_info"]["base_info"]["ablation_row"] == "no_adversarial"
