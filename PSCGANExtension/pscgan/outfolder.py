@@ -182,13 +182,14 @@ def _try_lock(fd: int) -> bool:
 
 
 def clean_inside(folder: Path) -> None:
-    """Remove the staging / set-aside folders killed runs left inside `folder` (batch mode's OUT), result by
-    result, each under its own lock: one that another run holds now is left alone."""
+    """Remove the staging / set-aside folders and lock files killed runs left inside `folder` (batch mode's OUT),
+    result by result, each under its own lock: one that another run holds now is left alone."""
     folder = Path(folder)
     if not folder.is_dir():
         return
     names = {p.name[1:].rsplit(".partial-", 1)[0] for p in folder.glob(".*.partial-*")}
     names |= {p.name[1:].rsplit(".previous-", 1)[0] for p in folder.glob(".*.previous-*")}
+    names |= {p.name[1 : -len(".lock")] for p in folder.glob(".*.lock") if p.is_file()}
     for name in sorted(n for n in names if n):
         try:
             with OutputFolder(folder / name, owned=None):
