@@ -369,3 +369,19 @@ def test_default_limit_refuses_a_900_mb_nifti_from_its_header_alone(tmp_path, mo
     with pytest.raises(InputError) as err:
         read_cine(path)
     assert "235,929,600 voxels" in _one_line(err) and "limit of 134,217,728" in str(err.value)
+
+
+def test_nifti_whose_data_offset_points_into_the_header_is_refused(study, tmp_path):
+    """SimpleITK reads such a file from byte 0, header bytes as pixels: a silently wrong image."""
+    import struct
+
+    import SimpleITK as sitk
+
+    path = tmp_path / "cine.nii"
+    sitk.WriteImage(_sitk_4d(study), str(path))
+    raw = bytearray(path.read_bytes())
+    struct.pack_into("<f", raw, 108, 0.0)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(InputError) as err:
+        read_cine(path)
+    assert _one_line(err) == f"{path}: corrupt NIfTI header (vox_offset 0 lies inside the header)"

@@ -92,7 +92,9 @@ def _parse_header(path: Path, data: bytes) -> NiftiHeader:
     sizes = tuple(int(v) for v in dims[1 : n + 1])
     if min(sizes) < 0 or offset < 0 or bitpix < 0:
         raise InputError(f"{path}: corrupt NIfTI header (dimensions {list(sizes)}, bitpix {bitpix}, vox_offset {offset})")
-    return NiftiHeader(dims=sizes, datatype=int(datatype), bitpix=int(bitpix), offset=int(offset), endian=endian)
+    if offset < (352 if size == 348 else 544):  # SimpleITK would read the header bytes as pixels
+        raise InputError(f"{path}: corrupt NIfTI header (vox_offset {offset} lies inside the header)")
+    return NiftiHeader(dims=sizes, datatype=int(datatype), bitpix=int(bitpix), offset=offset, endian=endian)
 
 
 def read_nifti_header(path: Path) -> NiftiHeader:
