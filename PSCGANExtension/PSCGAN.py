@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from pathlib import Path
 
 import qt
@@ -21,6 +20,8 @@ from slicer.ScriptedLoadableModule import (
 )
 from slicer.util import VTKObservationMixin
 
+from PSCGANLib.install import slicer_installer
+from PSCGANLib.job import BackgroundJob
 from PSCGANLib.logic import PSCGANLogic as SceneLogic
 from PSCGANLib.logic import RunOptions
 from PSCGANLib.parameters import PSCGANParameterNode
@@ -43,8 +44,11 @@ short-axis cine MRI without contrast agent, and measures scar area, scar ratio, 
 (simulated bSSFP cine and inversion-recovery LGE), not on patient images; its output on real scans is unvalidated.
 Even on held-out phantom cases it misses most scar (see Resources/MODEL_CARD.md in the extension's repository).
 <br><b>Research use only. Not for clinical decisions.</b>
-<br>Inputs: a cine loaded as a sequence (4D NIfTI, .seq.nrrd or DICOM cine). Correct the segmentation in
-Segment Editor, then press "Recompute metrics"; "Export case for training" turns corrections into training data.
+<br>Inputs: a cine loaded as a sequence (4D NIfTI, .seq.nrrd or DICOM cine). Only a 102 mm window around the LV
+is synthesised; the rest of the LGE-equivalent volume is filled. The AHA segments are oriented by RV insertion
+points detected on each slice (or your markups); they are put into two markups you can drag. Correct the
+segmentation in Segment Editor or move the points, then press "Recompute metrics"; "Export case for training"
+turns corrections (and a real LGE, if you have one) into training data.
 """
         self.parent.acknowledgementText = """
 Implements the progressive sequential causal GAN (PSCGAN) of Xu C. et al., "Contrast agent-free synthesis and
@@ -84,9 +88,7 @@ class PSCGANWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.logic: PSCGANLogic | None = None
         self._parameterNode = None
         self._parameterNodeGuiTag = None
-        self._worker: threading.Thread | None = None
-        self._job: dict = {}
-        self._cancel = threading.Event()
+        self._job: BackgroundJob | None = None
         self._timer = qt.QTimer()
         self._timer.setInterval(POLL_MS)
         self._timer.connect("timeout()", self._poll)
@@ -107,7 +109,8 @@ class PSCGANWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.initializeParameterNode()
 
     def cleanup(self) -> None:
-        self._cancel.set()
+        if self._job is not None:
+            self._job.cancel()
         self._timer.stop()
         self.removeObservers()
 
@@ -147,12 +150,14 @@ class PSCGANWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def _updateButtons(self, caller=None, event=None) -> None:
         p = self._parameterNode
-        running = self._worker is not None
+        running = self._job is not None and self._job.running
         self.ui.applyButton.enabled = bool(p and p.inputCine) and not running
         self.ui.cancelButton.enabled = running
         self.ui.checkpointPathLineEdit.enabled = bool(p and p.useCustomCheckpoint)
         self.ui.recomputeMetricsButton.enabled = bool(p and p.inputCine and p.outputSegmentation) and not running
-        self.ui.exportButton.enabled = bool(p and p.inputCine and p.outputLGE and p.outputSegmentation) and not running
+        self.ui.exportButton.enabled = bool(p and p.inputCine and p.outputSegmentation) and not running
+        if p and not running:
+            self.ui.modelInfoLabel.text = self.logic.model_description(self._options())
 
     # ------------------------------------------------------------------ run in the background
     def _options(self) -> RunOptions:
@@ -160,96 +165,77 @@ class PSCGANWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         checkpoint = Path(p.checkpointPath) if p.useCustomCheckpoint and str(p.checkpointPath) not in ("", ".") else None
         return RunOptions(device=p.device, checkpoint=checkpoint, overwrite=p.overwriteOutputs)
 
-    def _ensureTorch(self) -> bool:
-        """torch comes through the PyTorch extension; ask before installing it."""
-        try:
-            import torch  # noqa: F401
-
-            return True
-        except ImportError:
-            pass
-        try:
-            import PyTorchUtils
-        except ImportError:
-            slicer.util.errorDisplay("PSCGAN needs PyTorch: install the 'PyTorch' extension from the Extensions Manager.")
-            return False
-        if not slicer.util.confirmOkCancelDisplay("PSCGAN needs PyTorch, which is not installed yet. Install it now (large download)?"):
-            return False
-        return PyTorchUtils.PyTorchUtilsLogic().installTorch(askConfirmation=False) is not None
-
     def onApplyButton(self) -> None:
-        if self._worker is not None or not self._ensureTorch():
+        if self._job is not None and self._job.running:
+            return
+        installer = slicer_installer()
+        if not installer.ensure():
+            self.ui.statusLabel.text = installer.message
             return
         p = self._parameterNode
         with slicer.util.tryWithErrorDisplay("PSCGAN could not start.", waitCursor=True):
-            prepared = self.logic.prepare(p.inputCine, self._options(), p.roiCenter, p.rvInsertion)
-            self._cancel.clear()
-            self._job = {"prepared": prepared, "done": 0, "total": prepared.study.num_slices, "message": "starting"}
-            self._worker = threading.Thread(target=self._compute, daemon=True)
-            self.ui.progressBar.maximum = prepared.study.num_slices
-            self.ui.progressBar.value = 0
-            self._worker.start()
+            prepared = self.logic.prepare(p.inputCine, self._options(), p.roiCenter, p.rvInsertionAnterior,
+                                          p.rvInsertionInferior)
+            self.ui.modelInfoLabel.text = self.logic.model_description(self._options())
+            self._job = self.logic.background_job(
+                prepared,
+                on_progress=self._showProgress,
+                on_done=lambda result: self._commit(prepared, result),
+                on_cancelled=lambda: self._finish("Cancelled: the scene is unchanged."),
+                on_error=lambda line: self._finish(f"Stopped: {line}", error=line),
+            ).start()
             self._timer.start()
             self._updateButtons()
 
-    def _compute(self) -> None:
-        """Worker thread: no node is touched here (torch releases the GIL, so the GUI stays responsive)."""
-        job = self._job
-
-        def progress(done: int, total: int, message: str) -> None:
-            job.update(done=done, total=total, message=message)
-
-        try:
-            job["result"] = self.logic.compute(job["prepared"], progress, self._cancel.is_set)
-        except Exception as err:  # shown on the main thread by _poll
-            job["error"] = err
+    def _showProgress(self, done: int, total: int, message: str) -> None:
+        self.ui.progressBar.maximum = total
+        self.ui.progressBar.value = done
+        self.ui.statusLabel.text = message
 
     def _poll(self) -> None:
-        job = self._job
-        self.ui.progressBar.maximum = max(1, job.get("total", 1))
-        self.ui.progressBar.value = job.get("done", 0)
-        self.ui.statusLabel.text = job.get("message", "")
-        if self._worker is None or self._worker.is_alive():
-            return
-        self._timer.stop()
-        self._worker = None
-        self._updateButtons()
-        if "error" in job:
-            self.ui.statusLabel.text = f"Stopped: {job['error']}"
-            if job["error"].__class__.__name__ != "Cancelled":
-                slicer.util.errorDisplay(f"PSCGAN failed: {job['error']}")
-            return
+        if self._job is None or not self._job.poll():
+            self._timer.stop()
+            self._updateButtons()
+
+    def _finish(self, text: str, error: str | None = None) -> None:
+        self.ui.statusLabel.text = text
+        if error:
+            slicer.util.errorDisplay(f"PSCGAN failed: {error}")
+
+    def _commit(self, prepared, result) -> None:
+        """Main thread, once the run has finished: store the results in the chosen (or new) nodes."""
         p = self._parameterNode
-        with slicer.util.tryWithErrorDisplay("PSCGAN could not store its results.", waitCursor=True):
-            out = self.logic.commit(job["prepared"], job["result"], p.outputLGE, p.outputSegmentation, p.outputTable)
-            p.outputLGE, p.outputSegmentation, p.outputTable = out.lge, out.segmentation, out.table
-            summary = out.result.summary
-            self.ui.statusLabel.text = (
-                f"Done. Scar {summary.get('scar_area_cm2')} cm2, scar ratio {summary.get('scar_ratio')}. " + " ".join(out.notes)
-            )
+        out = self.logic.commit(prepared, result, p.outputLGE, p.outputSegmentation, p.outputTable,
+                                p.rvInsertionAnterior, p.rvInsertionInferior)
+        p.outputLGE, p.outputSegmentation, p.outputTable = out.lge, out.segmentation, out.table
+        p.rvInsertionAnterior, p.rvInsertionInferior = out.rv_anterior, out.rv_inferior
+        self.ui.statusLabel.text = self.logic.done_message(out)
 
     def onCancelButton(self) -> None:
-        self._cancel.set()
-        self.ui.statusLabel.text = "Cancelling..."
+        if self._job is not None:
+            self._job.cancel()
+            self.ui.statusLabel.text = "Cancelling..."
 
     # ------------------------------------------------------------------ corrections
     def onRecomputeMetricsButton(self) -> None:
         p = self._parameterNode
         with slicer.util.tryWithErrorDisplay("Could not recompute the metrics.", waitCursor=True):
-            table, _rows = self.logic.recompute_metrics(p.outputSegmentation, p.inputCine, p.outputTable, overwrite=True,
-                                                        rv_insertion_node=p.rvInsertion)
+            table, rows = self.logic.recompute_metrics(p.outputSegmentation, p.inputCine, p.outputTable, overwrite=True,
+                                                       rv_insertion_node=p.rvInsertionAnterior,
+                                                       rv_inferior_node=p.rvInsertionInferior)
             p.outputTable = table
-            self.ui.statusLabel.text = "Metrics recomputed from the segmentation."
+            self.ui.statusLabel.text = self.logic.recompute_message(rows)
 
     def onExportButton(self) -> None:
         p = self._parameterNode
         with slicer.util.tryWithErrorDisplay("Could not export the case.", waitCursor=True):
             base = Path(str(p.exportFolder)) if str(p.exportFolder) not in ("", ".") else Path(slicer.app.temporaryPath)
-            from PSCGANLib.export import export_folder
+            from PSCGANLib.export import export_folder  # (pscgan imported only when used: install.py may add it)
 
-            folder = self.logic.export_case_for_training(p.inputCine, p.outputLGE, p.outputSegmentation,
+            folder = self.logic.export_case_for_training(p.inputCine, p.realLGE, p.outputSegmentation,
                                                          export_folder(base, p.inputCine.GetName()))
-            self.ui.statusLabel.text = f"Exported to {folder}"
+            lge = "with the real LGE" if p.realLGE else "without an LGE (segmentation phases only)"
+            self.ui.statusLabel.text = f"Exported to {folder} {lge}"
 
 
 class PSCGANTest(ScriptedLoadableModuleTest):
@@ -282,4 +268,6 @@ class PSCGANTest(ScriptedLoadableModuleTest):
         self.assertEqual(out.segmentation.GetSegmentation().GetNumberOfSegments(), 3)
         self.assertEqual(rows_from_table_node(out.table)[-1]["slice"], "study")
         self.assertEqual(progress[-1], 3)
+        self.assertIsNotNone(out.rv_anterior)  # the RV insertion points used, for the user to check and drag
+        self.assertEqual(out.rv_anterior.GetNumberOfControlPoints(), sum(q is not None for q in out.result.quantification))
         self.delayDisplay("PSCGAN self-test passed")

@@ -113,3 +113,25 @@ def test_gpu_out_of_memory_falls_back_to_cpu(tiny_bundle, monkeypatch, caplog):
     assert pred.notes == ["GPU ran out of memory; continuing on CPU"]
     assert "GPU ran out of memory" in caplog.text
     assert out.labels.shape[0] == 3
+
+
+def test_describe_names_bundle_configuration_training_data_and_checksum(tmp_path: Path):
+    """The panel's model label: the same one-line description for the shipped bundle and a user's checkpoint."""
+    from pscgan.checkpoint import file_sha256
+    from pscgan.inference import default_bundle_path
+
+    cfg = get_config("tiny")
+    path = tmp_path / "my_model.safetensors"
+    save_bundle(path, build_generators(cfg), cfg, {"frames": cfg.frames, "roi_size": cfg.size},
+                {"data": "/data/phantom_train_750", "phase": "seg", "epoch": 12, "finetuned_from": "models/base.safetensors"})
+    text = Predictor.load(path, device="cpu").describe()
+    assert text.startswith("my_model.safetensors; configuration tiny; trained on phantom_train_750 (last phase seg, epoch 12)")
+    assert "fine-tuned from base.safetensors" in text and f"SHA-256 {file_sha256(path)[:12]}" in text
+    save_bundle(path, build_generators(cfg), cfg, {"frames": cfg.frames, "roi_size": cfg.size}, {})
+    assert "training data not recorded" in Predictor.load(path, device="cpu").describe()
+    if default_bundle_path().is_file():
+        shipped = Predictor.load(device="cpu")
+        sidecar = Path(str(default_bundle_path()) + ".sha256").read_text().split()[0]
+        text = shipped.describe()
+        assert text.startswith(default_bundle_path().name) and f"SHA-256 {sidecar[:12]}" in text
+        assert f"configuration {shipped.cfg.name}" in text

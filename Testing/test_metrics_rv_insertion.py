@@ -8,7 +8,7 @@ import pytest
 
 from pscgan.errors import InputError
 from pscgan.metrics.aha import angle_deg
-from pscgan.metrics.rv_insertion import detect_rv_insertion
+from pscgan.metrics.rv_insertion import detect_rv_insertion, study_insertions
 
 SIZE = 96
 CENTER = (47.3, 48.6)
@@ -70,3 +70,52 @@ def test_no_rv_gives_none_and_bad_input_raises():
     assert detect_rv_insertion(image, np.where(labels == 2, 2, 0), (1.2, 1.2)) is None  # no blood pool
     with pytest.raises(InputError, match="disagree"):
         detect_rv_insertion(image[:-1], labels, (1.2, 1.2))
+
+
+def test_fat_brighter_than_blood_is_not_taken_for_rv():
+    """A bright ring (fat, 1.6 x blood) around the whole heart, touching the RV: only the RV counts."""
+    image, labels = construct(110, 230)
+    r, c = np.mgrid[0:SIZE, 0:SIZE].astype(float)
+    rad = np.hypot(r - CENTER[0], c - CENTER[1])
+    ang = np.degrees(np.arctan2(-(r - CENTER[0]), c - CENTER[1])) % 360
+    off_rv = np.mod(ang - 110, 360) >= 120
+    image[off_rv & (rad >= 19) & (rad < 24)] = 1.6  # epicardial fat
+    image[~off_rv & (rad >= 33) & (rad < 37)] = 1.6  # and beyond the RV
+    found = detect_rv_insertion(image, labels, (1.2, 1.2))
+    assert found is not None
+    assert angular_error(angle_deg(found.anterior_rc, CENTER), 110) < 5
+    assert angular_error(angle_deg(found.inferior_rc, CENTER), 230) < 5
+
+
+def stack(arcs):
+    """(S, R, C) images and labels, one construct() per (anterior, inferior) arc."""
+    pairs = [construct(a, b, seed=k) for k, (a, b) in enumerate(arcs)]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+
+def test_study_insertions_follow_the_stack_where_one_slice_fails_or_disagrees():
+    images, labels = stack([(110, 230), (115, 235), (112, 232), (120, 121), (200, 320)])  # 4: no RV; 5: off
+    used = study_insertions(images, labels, (1.2, 1.2))
+    assert [u.source for u in used] == ["detected"] * 5
+    for k in (0, 1, 2):
+        assert angular_error(angle_deg(used[k].anterior_rc, CENTER), (110, 115, 112)[k]) < 4 and not used[k].note
+    for k in (3, 4):  # the stack's angles on this slice's own epicardium, with the reason
+        assert angular_error(angle_deg(used[k].anterior_rc, CENTER), 112) < 5
+        assert angular_error(angle_deg(used[k].inferior_rc, CENTER), 232) < 5
+        assert used[k].note
+
+
+def test_study_insertions_sources_given_default_and_empty_slices():
+    images, labels = stack([(110, 230), (120, 121)])
+    labels[1] = 0  # no myocardium: nothing to orient
+    used = study_insertions(images, labels, (1.2, 1.2), anterior_rc=[(30.0, 40.0), None], inferior_rc=[(60.0, 35.0), None],
+                            given_source="markup")
+    assert used[0].source == "markup" and used[0].anterior_rc == (30.0, 40.0) and used[0].inferior_rc == (60.0, 35.0)
+    assert used[1] is None
+    images, labels = stack([(120, 121), (120, 121)])  # no RV anywhere: the documented default, on the epicardium
+    for u in study_insertions(images, labels, (1.2, 1.2)):
+        assert u.source == "default" and "default" in u.note
+        assert angular_error(angle_deg(u.anterior_rc, CENTER), 120) < 1
+        assert angular_error(angle_deg(u.inferior_rc, CENTER), 240) < 1
+    with pytest.raises(InputError, match="source"):
+        study_insertions(images, labels, (1.2, 1.2), given_source="guess")

@@ -9,7 +9,7 @@ from pscgan.nn.attention import MultiAttentionUnit, SelfAttention
 from pscgan.nn.baselines import UNet3D, matching_base, parameter_count
 from pscgan.nn.config import get_config
 from pscgan.nn.dilated import CausalTemporalConv, FrameNorm, Pointwise, SpatialConv, usable_dilations
-from pscgan.nn.generator import TimeWeighting
+from pscgan.nn.summary import TimeWeighting
 
 TINY = get_config("tiny")
 

@@ -81,7 +81,9 @@ def test_metrics_files_agree_with_an_independent_requantification(inferred, stud
     meta = json.loads((study_dir / "meta.json").read_text())
     levels = [s["level"] for s in meta["slices"]]
     rv = [s["rv_insertion_anterior_rc"] for s in meta["slices"]]
-    _, summary, rows = quantify_study(labels, result.study, levels=levels, rv_insertion_rc=rv)
+    inferior = [s["rv_insertion_inferior_rc"] for s in meta["slices"]]
+    _, summary, rows = quantify_study(labels, result.study, levels=levels, rv_insertion_rc=rv, rv_inferior_rc=inferior,
+                                      rv_source="meta")
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["summary"] == json.loads(json.dumps(summary))
     with open(out / "metrics.csv") as fh:
@@ -96,6 +98,11 @@ def test_metrics_files_agree_with_an_independent_requantification(inferred, stud
             else:
                 assert got[key] == str(value)
     assert csv_rows[-1]["segment"] == "study"
+    for entry, given in zip(saved["slices"], meta["slices"]):  # the insertion points used, from meta.json
+        if entry is not None:
+            assert entry["rv_insertion_source"] == "meta"
+            assert entry["rv_insertion_anterior_rc"] == pytest.approx(given["rv_insertion_anterior_rc"])
+            assert entry["rv_insertion_inferior_rc"] == pytest.approx(given["rv_insertion_inferior_rc"])
 
 
 def test_cancel_raises_and_returns_nothing(tiny_bundle, study_dir):
@@ -219,3 +226,36 @@ def test_infer_on_a_folder_of_cases_writes_one_output_per_case_and_skips_a_bad_o
     assert ev.returncode == 0, ev.stderr
     report = json.loads((tmp_path / "ev.json").read_text())
     assert "missing from the prediction folder" in report["skipped"]["case_00001"]
+
+
+def test_without_meta_the_insertion_points_are_detected_and_written(tiny_bundle, study_dir, tmp_path):
+    """A study without insertion points in meta.json: each measured slice says where its points came from."""
+    from pscgan.inference import Predictor
+    from pscgan.io.readers import read_cine
+    from pscgan.metrics.rv_insertion import SOURCES
+
+    result = run_study(read_cine(study_dir / "cine.nii.gz"), Predictor.load(tiny_bundle, device="cpu"))
+    write_outputs(result, tmp_path / "out", report=False)
+    saved = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    entries = [e for e in saved["slices"] if e is not None]
+    assert entries, "the tiny model measured no slice"
+    for entry in entries:
+        assert entry["rv_insertion_source"] in ("detected", "default")
+        assert len(entry["rv_insertion_anterior_rc"]) == 2 and len(entry["rv_insertion_inferior_rc"]) == 2
+    defaults = [k + 1 for k, e in enumerate(saved["slices"]) if e is not None and e["rv_insertion_source"] == "default"]
+    assert saved["summary"]["rv_insertion_default_slices"] == defaults
+    assert any("RV insertion not detected" in n for n in saved["notes"]) == bool(defaults)
+    with open(tmp_path / "out" / "metrics.csv") as fh:
+        sources = {r["rv_insertion_source"] for r in csv.DictReader(fh)}
+    assert sources - {""} <= set(SOURCES) and sources - {""}
+
+
+def test_notes_of_one_study_are_not_reported_with_the_next(tiny_bundle, study_dir):
+    from pscgan.inference import OOM_NOTE, Predictor
+    from pscgan.io.readers import read_cine
+
+    predictor = Predictor.load(tiny_bundle, device="cpu")
+    study = read_cine(study_dir / "cine.nii.gz")
+    predictor.notes.append(OOM_NOTE)  # as a GPU fallback during an earlier study leaves it
+    assert OOM_NOTE not in run_study(study, predictor).notes
+    assert predictor.notes == []

@@ -158,3 +158,23 @@ def test_report_command_takes_the_es_frame_from_the_reference_meta(tmp_path, mon
     assert seen["es"] == 3
     assert main(["report", str(pred), "--ref", str(ref), "--es", "5", "--out", str(tmp_path / "r.png")]) == 0
     assert seen["es"] == 5
+
+
+def test_report_says_which_rv_insertion_oriented_the_segments():
+    from pscgan.metrics.clinical import quantify_slice
+    from pscgan.report.case import _summary_text
+
+    lab = np.zeros((40, 40), np.uint8)
+    rr, cc = np.mgrid[:40, :40]
+    d = np.hypot(rr - 20, cc - 20)
+    lab[d < 12] = 2
+    lab[d < 7] = 1
+    quant = []
+    for source in ("detected", "detected", "default"):
+        q = quantify_slice(lab, (1.5, 1.5), "mid", (10.0, 12.0), (30.0, 12.0))
+        q.insertion_source = source
+        quant.append(q)
+    assert "RV insertion: detected (1, 2), default 120° (3)" in _summary_text(quant)
+    assert "RV insertion: detected" in _summary_text(quant[:2])
+    quant[2].insertion_source = "markup"
+    assert "user markup (3)" in _summary_text(quant)

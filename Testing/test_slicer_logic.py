@@ -58,7 +58,8 @@ class FakeRunner:
         self.cancel_after = cancel_after
         self.calls = 0
 
-    def __call__(self, study, predictor, *, centers_rc=None, rv_insertion_rc=None, progress=None, should_cancel=None):
+    def __call__(self, study, predictor, *, centers_rc=None, rv_insertion_rc=None, rv_inferior_rc=None, rv_source="markup",
+                 progress=None, should_cancel=None):
         self.calls += 1
         labels = truth_labels()
         for s in range(study.num_slices):
@@ -67,7 +68,8 @@ class FakeRunner:
             if progress:
                 progress(s + 1, study.num_slices, f"slice {s + 1}")
         lge = np.choose(labels, [50.0, 500.0, 10.0, 900.0]).astype(np.float32) + self.calls
-        quant, summary, rows = quantify_study(labels, study, rv_insertion_rc=rv_insertion_rc)
+        quant, summary, rows = quantify_study(labels, study, rv_insertion_rc=rv_insertion_rc, rv_inferior_rc=rv_inferior_rc,
+                                              rv_source=rv_source)
         return StudyResult(study=study, lge=lge, labels=labels, centers_rc=np.full((S, 2), 24.0), levels=[q.level for q in quant],
                            quantification=quant, summary=summary, table_rows=rows, notes=[])
 
@@ -213,14 +215,16 @@ def test_recompute_metrics_after_correction(scene_and_cine, study):
     assert rows == expected and summary["scar_area_cm2"] == 0
 
 
-def test_export_case_for_training(scene_and_cine, study, tmp_path):
+def test_export_case_for_training_without_lge_never_writes_the_models_own(scene_and_cine, study, tmp_path):
     import SimpleITK as sitk
 
     scene, browser = scene_and_cine
     logic = PSCGANLogic(scene, fake_factory, FakeRunner())
     out = logic.run(browser)
-    folder = logic.export_case_for_training(browser, out.lge, out.segmentation, tmp_path / "case")
-    assert sorted(p.name for p in folder.iterdir()) == ["cine.nii.gz", "labels.nii.gz", "lge.nii.gz", "meta.json"]
+    with pytest.raises(InputError, match="model's own LGE-equivalent image"):
+        logic.export_case_for_training(browser, out.lge, out.segmentation, tmp_path / "case")
+    folder = logic.export_case_for_training(browser, None, out.segmentation, tmp_path / "case")
+    assert sorted(p.name for p in folder.iterdir()) == ["cine.nii.gz", "labels.nii.gz", "meta.json"]
     cine = sitk.ReadImage(str(folder / "cine.nii.gz"))
     assert cine.GetSize() == (C, R, S, T) and cine.GetSpacing()[3] == pytest.approx(35.0)
     np.testing.assert_allclose(sitk.GetArrayFromImage(cine), np.transpose(study.pixels, (1, 0, 2, 3)))
@@ -229,11 +233,56 @@ def test_export_case_for_training(scene_and_cine, study, tmp_path):
     np.testing.assert_allclose(labels.GetOrigin(), study.origin, atol=1e-4)
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["pixel_spacing_mm"] == [1.5, 1.4] and meta["frames"] == T and meta["has_scar"]
+    assert meta["has_lge"] is False and meta["lge_source"] is None
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "keep.txt").write_text("x")
     with pytest.raises(InputError, match="not a case folder"):
-        logic.export_case_for_training(browser, out.lge, out.segmentation, tmp_path / "other")
+        logic.export_case_for_training(browser, None, out.segmentation, tmp_path / "other")
+
+
+def real_lge_node(scene, study, shift_mm=0.0, name="patient LGE"):
+    """A real LGE on its own finer grid (0.7 x 0.75 mm, 2 slices per cine slice) whose values are a linear
+    function of the physical (LPS) position, so that linear resampling onto the cine is exact."""
+    fine = CineStudy(pixels=np.zeros((2 * S, 1, 2 * R + 1, 2 * C + 1), np.float32),
+                     spacing=(study.spacing[0] / 2, study.spacing[1] / 2, study.spacing[2] / 2),
+                     origin=tuple(np.asarray(study.origin) + study.index_to_lps(-0.5, -0.5, -0.5) - study.origin
+                                  + shift_mm),
+                     direction=study.direction, frame_interval_ms=35.0, source="fine")
+    k, j, i = np.meshgrid(*(np.arange(n) for n in (2 * S, 2 * R + 1, 2 * C + 1)), indexing="ij")
+    lps = np.asarray(fine.origin)[:, None] + (np.asarray(fine.direction).reshape(3, 3) * fine.spacing) @ np.stack(
+        [i.ravel(), j.ravel(), k.ravel()])
+    values = (3.0 * lps[0] - 2.0 * lps[1] + 0.5 * lps[2] + 400.0).reshape(k.shape).astype(np.float32)
+    return mrml.volume_node_from_array(scene, values, fine, name), lambda p: 3.0 * p[0] - 2.0 * p[1] + 0.5 * p[2] + 400.0
+
+
+def test_export_with_the_real_lge_resamples_it_to_the_cine(scene_and_cine, study, tmp_path):
+    import SimpleITK as sitk
+
+    scene, browser = scene_and_cine
+    logic = PSCGANLogic(scene, fake_factory, FakeRunner())
+    out = logic.run(browser)
+    node, truth = real_lge_node(scene, study)
+    folder = logic.export_case_for_training(browser, node, out.segmentation, tmp_path / "case")
+    assert sorted(p.name for p in folder.iterdir()) == ["cine.nii.gz", "labels.nii.gz", "lge.nii.gz", "meta.json"]
+    lge = sitk.ReadImage(str(folder / "lge.nii.gz"))
+    assert lge.GetSize() == (C, R, S)
+    got = sitk.GetArrayFromImage(lge)  # (S, R, C)
+    heart = truth_labels() > 0
+    expected = np.array([[[truth(study.index_to_lps(c, r, s)) for c in range(C)] for r in range(R)] for s in range(S)])
+    np.testing.assert_allclose(got[heart], expected[heart], rtol=1e-4, atol=0.05)
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["has_lge"] is True and "patient LGE" in meta["lge_source"]
+
+
+def test_export_refuses_an_lge_of_other_slices(scene_and_cine, study, tmp_path):
+    scene, browser = scene_and_cine
+    logic = PSCGANLogic(scene, fake_factory, FakeRunner())
+    out = logic.run(browser)
+    node, _ = real_lge_node(scene, study, shift_mm=300.0, name="other study LGE")
+    with pytest.raises(InputError, match=r"other study LGE: covers 0 % of the labelled heart"):
+        logic.export_case_for_training(browser, node, out.segmentation, tmp_path / "case")
+    assert not (tmp_path / "case").exists()
 
 
 def test_markups_points_become_pixel_positions(scene_and_cine, study):
@@ -251,7 +300,8 @@ def test_markups_points_become_pixel_positions(scene_and_cine, study):
         return FakeRunner()(study_, predictor, **kwargs)
 
     PSCGANLogic(scene, fake_factory, runner).run(browser, roi_center_node=markups, rv_insertion_node=markups)
-    assert seen["centers_rc"] == pytest.approx((30.0, 20.0)) and seen["rv_insertion_rc"] == pytest.approx((30.0, 20.0))
+    assert seen["centers_rc"] == pytest.approx((30.0, 20.0))
+    assert seen["rv_insertion_rc"] == [pytest.approx((30.0, 20.0))] * S and seen["rv_source"] == "markup"
     assert not math.isnan(seen["centers_rc"][0])
 
 
@@ -273,3 +323,80 @@ def test_default_factory_without_torch_or_gpu_gives_one_line_errors(scene_and_ci
     with pytest.raises(CheckpointError, match="PyTorch"):
         PSCGANLogic(scene, default_predictor_factory, FakeRunner()).run(browser, options=RunOptions(device="cpu", checkpoint=junk))
     assert node_ids(scene) == before
+
+
+def test_insertion_points_used_are_markups_the_user_can_drag(scene_and_cine, study):
+    """After a run, one markups node per insertion point holds the points used (one per slice, labelled with
+    their source); moving one and recomputing uses it, with source "markup", on that slice only."""
+    from PSCGANLib.nodes import slice_points_rc
+
+    scene, browser = scene_and_cine
+    logic = PSCGANLogic(scene, fake_factory, FakeRunner())
+    out = logic.run(browser)
+    assert out.rv_anterior is not None and out.rv_inferior is not None and out.rv_anterior.GetScene() is scene
+    assert out.rv_anterior.GetNumberOfControlPoints() == S
+    quant = out.result.quantification
+    np.testing.assert_allclose(slice_points_rc(out.rv_anterior, study, "a"), [q.anterior_insertion_rc for q in quant],
+                               atol=1e-6)
+    np.testing.assert_allclose(slice_points_rc(out.rv_inferior, study, "i"), [q.inferior_insertion_rc for q in quant],
+                               atol=1e-6)
+    sources = {q.insertion_source for q in quant}
+    assert sources <= {"detected", "default"}
+    assert out.rv_anterior.GetNthControlPointLabel(0) == f"slice 1: {quant[0].insertion_source}"
+    rows = mrml.rows_from_table_node(out.table)
+    assert rows[0]["rv_insertion_source"] == quant[0].insertion_source
+    assert rows[0]["rv_anterior_row"] == pytest.approx(quant[0].anterior_insertion_rc[0], abs=0.01)
+
+    # the user drags slice 2's anterior point to straight above the LV centre (90 degrees) and recomputes
+    center = quant[1].center_rc
+    lps = study.index_to_lps(center[1], center[0] - 12.0, 1.0)
+    out.rv_anterior.SetNthControlPointPositionWorld(1, -lps[0], -lps[1], lps[2])
+    _table, rows = logic.recompute_metrics(out.segmentation, browser, out.table, rv_insertion_node=out.rv_anterior,
+                                           rv_inferior_node=out.rv_inferior)
+    slice_rows = [r for r in rows if r["segment"] == ""]
+    assert [r["rv_insertion_source"] for r in slice_rows] == ["markup"] * S
+    assert "not detected" not in logic.recompute_message(rows)
+    _table, rows_default = logic.recompute_metrics(out.segmentation, browser, out.table)  # no markups, no RV in the image
+    assert "not detected on slice(s) 1, 2, 3" in logic.recompute_message(rows_default)
+    assert slice_rows[1]["rv_anterior_row"] == pytest.approx(center[0] - 12.0, abs=0.01)
+    assert slice_rows[1]["rv_anterior_col"] == pytest.approx(center[1], abs=0.01)
+
+
+def test_insertion_markup_off_the_slices_is_a_one_line_error(scene_and_cine, study):
+    scene, browser = scene_and_cine
+    markups = scene.AddNewNodeByClass("vtkMRMLMarkupsFiducialNode", "my RV points")
+    for k in (0.0, 7.0):  # the second lies on no slice of a 3-slice stack
+        lps = study.index_to_lps(20.0, 30.0, k)
+        markups.AddControlPoint([-lps[0], -lps[1], lps[2]])
+    before = node_ids(scene)
+    with pytest.raises(InputError, match="my RV points: anterior RV insertion point 2 lies outside"):
+        PSCGANLogic(scene, fake_factory, FakeRunner()).run(browser, rv_insertion_node=markups)
+    assert node_ids(scene) == before
+
+
+def test_lge_node_says_which_part_is_synthesised(scene_and_cine):
+    from pscgan.preprocess import PreprocessConfig
+
+    scene, browser = scene_and_cine
+
+    class Predictor:
+        preprocess = PreprocessConfig(roi_size=64, roi_spacing_mm=1.6)
+
+    out = PSCGANLogic(scene, lambda checkpoint, device: Predictor(), FakeRunner()).run(browser)
+    assert "102 x 102 mm window" in out.lge.GetDescription() and "not synthesised" in out.lge.GetDescription()
+
+
+def test_model_label_shows_the_loaded_bundle(scene_and_cine, tmp_path):
+    scene, browser = scene_and_cine
+
+    class Described:
+        def describe(self):
+            return "my.safetensors; configuration tiny; trained on phantom; SHA-256 0123456789ab"
+
+    logic = PSCGANLogic(scene, lambda checkpoint, device: Described(), FakeRunner())
+    custom = tmp_path / "my.safetensors"
+    custom.write_bytes(b"x")
+    assert logic.model_description(RunOptions()) == "bundled model (details shown once it is loaded on Apply)"
+    assert logic.model_description(RunOptions(checkpoint=custom)).startswith("my.safetensors (details")
+    logic.prepare(browser, RunOptions(checkpoint=custom))
+    assert logic.model_description(RunOptions(checkpoint=custom)) == Described().describe()

@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue from RUN/checkpoint.pt")
     t.add_argument("--stop-after-epochs", type=int, default=None, help="stop after this many epochs (then --resume)")
     t.add_argument("--no-tensorboard", action="store_true")
+    t.add_argument("--no-augment", action="store_true",
+                   help="train without the domain randomisation of the cine (training.augment; on by default)")
 
     e = sub.add_parser("export", aliases=["bundle"], help="write the inference bundle of a finished run")
     e.add_argument("run", help="run folder")

@@ -11,25 +11,40 @@ from __future__ import annotations
 import csv
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 from pscgan.errors import InputError
 
-# row name -> (changes to the base ModelConfig, description, paper table)
-ROWS: dict[str, tuple[dict, str, str]] = {
-    "full": ({}, "PSCGAN (all components, hinge loss)", "3-5"),
-    "no_adversarial": ({"adversarial": False}, "adversarial learning removed", "3"),
-    "no_progressive": ({"progressive": False}, "progressive framework removed (one generator, parallel outputs)", "3"),
-    "conv3d": ({"encoder": "conv3d"}, "SCLN replaced by 3D convolutions", "3"),
-    "spatial_only": ({"temporal_pathway": False}, "spatial perceptual pathway only", "4"),
-    "temporal_only": ({"spatial_pathway": False}, "temporal perceptual pathway only", "4"),
-    "no_multi_attention": ({"multi_attention": False}, "multi-attention weighing removed", "4"),
-    "convlstm": ({"encoder": "convlstm"}, "ConvLSTM encoder", "4"),
-    "conv3d_lstm": ({"encoder": "conv3d_lstm"}, "3DConv + LSTM encoder", "4"),
-    "no_synthetic_regularization": ({"synthetic_regularization": False}, "synthetic regularisation removed", "5"),
-    "no_auxiliary_loss": ({"auxiliary_loss": False}, "segmentation auxiliary loss removed", "5"),
-    "wgan_gp": ({"adversarial_loss": "wgan-gp"}, "WGAN-GP adversarial loss", "Fig. 12"),
-    "lsgan": ({"adversarial_loss": "lsgan"}, "LSGAN adversarial loss", "Fig. 12"),
+@dataclass(frozen=True)
+class Row:
+    """One ablation row: changes to the base ModelConfig (or another named configuration), what it
+    is, the paper's table, and a seed offset (the same row under a second seed shows seed noise)."""
+
+    changes: dict
+    description: str
+    table: str
+    seed_offset: int = 0
+    config: str | None = None  # a named configuration instead of the base + changes
+
+
+ROWS: dict[str, Row] = {
+    "full": Row({}, "PSCGAN (all components, hinge loss)", "3-5"),
+    "full_seed1": Row({}, "PSCGAN, second seed", "3-5", seed_offset=1),
+    "spatial_only": Row({"temporal_pathway": False}, "spatial perceptual pathway only", "4"),
+    "spatial_only_seed1": Row({"temporal_pathway": False}, "spatial perceptual pathway only, second seed", "4", seed_offset=1),
+    "temporal_only": Row({"spatial_pathway": False}, "temporal perceptual pathway only", "4"),
+    "no_multi_attention": Row({"multi_attention": False}, "multi-attention weighing removed", "4"),
+    "no_progressive": Row({"progressive": False}, "progressive framework removed (one generator, parallel outputs)", "3"),
+    "conv3d": Row({"encoder": "conv3d"}, "SCLN replaced by 3D convolutions", "3"),
+    "convlstm": Row({"encoder": "convlstm"}, "ConvLSTM encoder", "4"),
+    "conv3d_lstm": Row({"encoder": "conv3d_lstm"}, "3DConv + LSTM encoder", "4"),
+    "no_adversarial": Row({"adversarial": False}, "adversarial learning removed", "3"),
+    "no_synthetic_regularization": Row({"synthetic_regularization": False}, "synthetic regularisation removed", "5"),
+    "no_auxiliary_loss": Row({"auxiliary_loss": False}, "segmentation auxiliary loss removed", "5"),
+    "wgan_gp": Row({"adversarial_loss": "wgan-gp"}, "WGAN-GP adversarial loss", "Fig. 12"),
+    "lsgan": Row({"adversarial_loss": "lsgan"}, "LSGAN adversarial loss", "Fig. 12"),
+    "unet2d": Row({}, "plain 2D U-Net baseline (frames as channels; segmentation only)", "-", config="unet2d"),
 }
 
 # The paper's figures: overall accuracy, SSIM, PSNR, scar-size Pearson r (None: not reported).
@@ -56,15 +71,19 @@ COLUMNS = ("row", "description", "table", "accuracy", "dice_blood", "dice_myo", 
 def row_config(base, row: str):
     if row not in ROWS:
         raise InputError(f"--rows: unknown row {row!r}; choose from {', '.join(ROWS)}")
-    changes = ROWS[row][0]
-    return base.with_changes(name=f"{base.name}-{row}" if row != "full" else base.name, **changes)
+    spec = ROWS[row]
+    if spec.config is not None:
+        from pscgan.nn.config import get_config
+
+        return get_config(spec.config)
+    return base.with_changes(name=base.name if row == "full" else f"{base.name}-{row}", **spec.changes)
 
 
 def result_row(row: str, metrics: dict, epochs: int, minutes: float) -> dict:
     """One table row; `epochs` is the number of epochs actually trained, summed over the phases."""
-    paper = PAPER.get(row, (None, None, None, None))
+    paper = PAPER.get(row.removesuffix("_seed1"), (None, None, None, None))
     return {
-        "row": row, "description": ROWS[row][1], "table": ROWS[row][2],
+        "row": row, "description": ROWS[row].description, "table": ROWS[row].table,
         "accuracy": metrics.get("seg_accuracy"), "dice_blood": metrics.get("seg_dice_blood"),
         "dice_myo": metrics.get("seg_dice_myo"), "dice_scar": metrics.get("seg_dice_scar"),
         "dice_mean": metrics.get("seg_dice_mean"), "ssim": metrics.get("lge_ssim"), "psnr": metrics.get("lge_psnr"),
@@ -107,8 +126,8 @@ def run_ablate(args) -> int:
     from .trainer import TrainOptions, Trainer
 
     if args.list:
-        for name, (changes, desc, table) in ROWS.items():
-            print(f"{name:<30} table {table:<8} {desc}  {changes or ''}")
+        for name, spec in ROWS.items():
+            print(f"{name:<30} table {spec.table:<8} {spec.description}  {spec.changes or spec.config or ''}")
         return 0
     base = model_config(args.config)
     names = [r.strip() for r in args.rows.split(",") if r.strip()] if args.rows else list(ROWS)
@@ -128,7 +147,7 @@ def run_ablate(args) -> int:
                 continue
             cfg = row_config(base, r)
             t0 = time.perf_counter()
-            opts = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, jitter=args.jitter,
+            opts = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed + ROWS[r].seed_offset, jitter=args.jitter,
                                 max_minutes=args.max_minutes, resume=True, quiet=args.quiet)
             trainer = Trainer(cfg, train, val, run_dir, opts, ctx=ctx, preprocess=pre.to_dict(),
                               info={"data": str(args.data), "ablation_row": r})

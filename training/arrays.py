@@ -19,9 +19,13 @@ class RoiArrays:
     margin: int = 0
     scar_area_cm2: np.ndarray | None = None  # (N,) reference scar area per sample, if known
     names: list[str] = field(default_factory=list)
+    has_lge: np.ndarray | None = None  # (N,) bool: the sample has a real LGE (None: all have); zeros stand in otherwise
 
     def __post_init__(self) -> None:
         n = len(self.cine)
+        self.has_lge = np.ones(n, bool) if self.has_lge is None else np.asarray(self.has_lge, bool).reshape(-1)
+        if len(self.has_lge) != n:
+            raise ValueError(f"RoiArrays: {n} samples but {len(self.has_lge)} has_lge flags")
         if not (len(self.lge) == len(self.labels) == n):
             raise ValueError(f"RoiArrays: {n} cine, {len(self.lge)} LGE and {len(self.labels)} label samples")
         if self.cine.shape[-2:] != self.lge.shape[-2:] or self.lge.shape[-2:] != self.labels.shape[-2:]:
@@ -41,7 +45,12 @@ class RoiArrays:
             cine=self.cine[idx], lge=self.lge[idx], labels=self.labels[idx], margin=self.margin,
             scar_area_cm2=None if self.scar_area_cm2 is None else self.scar_area_cm2[idx],
             names=[self.names[i] for i in idx] if self.names else [],
+            has_lge=self.has_lge[idx],
         )
+
+    def samples_for(self, outputs) -> np.ndarray:
+        """Indices of the samples a phase training `outputs` can use: the LGE output ("sys") needs a real LGE."""
+        return np.flatnonzero(self.has_lge) if "sys" in outputs else np.arange(len(self))
 
     def crops(self, idx, offsets_rc: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Samples `idx` cropped to S x S, shifted by offsets_rc (B, 2) integer pixels in [-m, m] (None: centred).

@@ -1,6 +1,6 @@
 """`make bench` / `python -m training.bench`: inference latency, peak memory, FLOPs and training throughput.
 
-For each configuration (default cpu and paper) on the CPU with `--threads` threads (default 2):
+For each configuration (default cpu, unet2d and paper) on the CPU with `--threads` threads (default 2):
   - per-slice inference latency of the three generators: median of repeated single-slice runs after warm-up;
   - peak resident memory of a fresh process that builds the model and runs it (ru_maxrss), and its
     increase over the same process before the model was built;
@@ -8,6 +8,7 @@ For each configuration (default cpu and paper) on the CPU with `--threads` threa
   - this machine's float32 matmul throughput (GFLOP/s, 1024^3 matmul) and the ratio
     achieved-FLOP/s / matmul-FLOP/s, i.e. how far the model is from the machine's matmul speed;
   - training throughput (samples per second) of each phase over a few steps (2 D steps + 1 G step each),
+    the FLOPs of a step per sample, the achieved training GFLOP/s and its ratio to the matmul speed,
     and from it the epochs per phase that fit the target budget (1000 phantom slices, 90 minutes).
 The same figures on CUDA when a GPU is present. Prints a table and writes bench.json.
 Each configuration is measured in its own subprocess so that peak memory is per configuration.
@@ -83,9 +84,12 @@ def latency_ms(model, cfg, device: str, warmup: int, repeats: int) -> float:
     return statistics.median(times)
 
 
-def training_throughput(cfg, device: str, steps: int) -> dict[str, float]:
-    """Samples per second of each phase (random data, the configuration's batch size)."""
+def training_throughput(cfg, device: str, steps: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Samples per second of each phase (random data, the configuration's batch size), and the FLOPs
+    of one of its steps per sample (every forward and backward counted: frozen earlier generators,
+    the discriminator steps, the generator step)."""
     import torch
+    from torch.utils.flop_counter import FlopCounterMode
 
     from pscgan.nn.cascade import build_discriminators, build_generators
 
@@ -100,7 +104,7 @@ def training_throughput(cfg, device: str, steps: int) -> dict[str, float]:
     b = Batch(cine=torch.rand(bs, cfg.frames, cfg.size, cfg.size, device=device) * 2 - 1,
               lge=torch.rand(bs, 1, cfg.size, cfg.size, device=device) * 2 - 1,
               labels=torch.randint(0, 4, (bs, cfg.size, cfg.size), device=device))
-    out = {}
+    out, flops = {}, {}
     for phase in phases_for(cfg):
         gen = trainable_generator(model, phase)
         model.requires_grad_(False)
@@ -117,7 +121,11 @@ def training_throughput(cfg, device: str, steps: int) -> dict[str, float]:
             if i >= 1:
                 times.append(time.perf_counter() - t)
         out[phase] = bs / statistics.median(times)
-    return out
+        counter = FlopCounterMode(display=False)
+        with counter:
+            train_step(model, discs, gen, d, opt_g, opt_d, phase, b, losses, cfg)
+        flops[phase] = counter.get_total_flops() / bs
+    return out, flops
 
 
 def measure_one(name: str, device: str, threads: int, quick: bool) -> dict:
@@ -149,8 +157,11 @@ def measure_one(name: str, device: str, threads: int, quick: bool) -> dict:
     if device.startswith("cuda"):
         result["peak_gpu_memory_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     steps = 1 if (quick or (heavy and device == "cpu")) else 3
-    sps = training_throughput(cfg, device, steps)
+    sps, train_flops = training_throughput(cfg, device, steps)
     result["train_samples_per_s"] = {k: round(v, 3) for k, v in sps.items()}
+    result["train_gflop_per_sample"] = {k: round(v / 1e9, 3) for k, v in train_flops.items()}
+    result["train_achieved_gflops"] = {k: round(sps[k] * train_flops[k] / 1e9, 2) for k in sps}
+    result["train_ratio_to_matmul"] = {k: round(sps[k] * train_flops[k] / 1e9 / gflops_machine, 3) for k in sps}
     seconds_per_epoch_all = sum(TARGET_CASES / v for v in sps.values())
     result["epochs_per_phase_in_90_min_on_1000"] = round(TARGET_MINUTES * 60.0 / seconds_per_epoch_all, 2)
     result["peak_rss_mib"] = round(_rss_mib(), 1)
@@ -180,7 +191,7 @@ def print_table(results: list[dict], out=None) -> None:
         if "error" in r:
             print(f"{r['config']:<8}{r['device']:<8}  error: {r['error']}", file=out)
             continue
-        sps = ", ".join(f"{k} {v:.2f}" for k, v in r["train_samples_per_s"].items())
+        sps = ", ".join(f"{k} {v:.2f} ({r['train_ratio_to_matmul'][k]:.0%} of matmul)" for k, v in r["train_samples_per_s"].items())
         mem = r.get("peak_gpu_memory_mib", r["peak_rss_mib"])
         print(f"{r['config']:<8}{r['device']:<8}{r['parameters']:>11,}{r['latency_ms_per_slice']:>10.2f}"
               f"{r['gflop_per_slice']:>9.3f}{r['achieved_gflops']:>9.2f}{r['matmul_gflops']:>9.1f}"
@@ -211,7 +222,7 @@ def run_bench(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.bench", description=__doc__.splitlines()[0])
     p.add_argument("--out", default="bench.json")
-    p.add_argument("--configs", default="cpu,paper")
+    p.add_argument("--configs", default="cpu,unet2d,paper")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--one", default=None, help=argparse.SUPPRESS)

@@ -61,6 +61,7 @@ def check_run_folder(run_dir: Path, resume: bool) -> None:
 def run_train(args) -> int:
     from pscgan.inference import resolve_device
 
+    from .augment import AugmentOptions
     from .distributed import setup
     from .trainer import TrainOptions, Trainer
 
@@ -74,7 +75,8 @@ def run_train(args) -> int:
             (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
         opts = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, jitter=args.jitter,
                             max_minutes=args.max_minutes, stop_after_epochs=args.stop_after_epochs,
-                            resume=args.resume, quiet=args.quiet, tensorboard=not args.no_tensorboard)
+                            resume=args.resume, quiet=args.quiet, tensorboard=not args.no_tensorboard,
+                            augment=AugmentOptions(enabled=not args.no_augment))
         trainer = Trainer(cfg, train, val, run_dir, opts, ctx=ctx, preprocess=pre.to_dict(),
                           info={"data": str(args.data), "train_samples": len(train), "val_samples": len(val)})
         result = trainer.run()

@@ -2,7 +2,10 @@
 
 Layout (the phantom's; users' own paired data use the same):
   DATA/case_xxx/cine.nii.gz    (X, Y, S, T) short-axis cine, S slices x T frames (any T: resampled)
-  DATA/case_xxx/lge.nii.gz     (X, Y, S) LGE of the same slices, registered to the cine
+  DATA/case_xxx/lge.nii.gz     (X, Y, S) LGE of the same slices, registered to the cine; optional: a case
+                               without one (e.g. exported from the Slicer module without a real LGE) trains
+                               the segmentation phases only (RoiArrays.has_lge; the trainer skips it in the
+                               synthesis phase and says how many it skipped)
   DATA/case_xxx/labels.nii.gz  (X, Y, S) uint8: 0 other, 1 blood pool, 2 healthy myocardium, 3 scar
   DATA/case_xxx/meta.json      optional keys: "pixel_spacing_mm" [row, col], "lv_center_rc" [row, col]
                                (or one per slice), "scar_area_cm2"
@@ -28,7 +31,9 @@ from pscgan.errors import InputError
 from .arrays import RoiArrays
 
 CACHE_DIR = ".cache"
-REQUIRED = ("cine.nii.gz", "lge.nii.gz", "labels.nii.gz")
+REQUIRED = ("cine.nii.gz", "labels.nii.gz")
+LGE_FILE = "lge.nii.gz"
+CASE_FILES = ("cine.nii.gz", LGE_FILE, "labels.nii.gz", "meta.json")  # what the cache key covers
 
 
 def find_cases(data_dir: Path) -> list[Path]:
@@ -42,14 +47,14 @@ def find_cases(data_dir: Path) -> list[Path]:
     for c in cases:
         missing = [f for f in REQUIRED if not (c / f).is_file()]
         if missing:
-            raise InputError(f"{c}: missing {', '.join(missing)} (training needs the paired LGE and labels)")
+            raise InputError(f"{c}: missing {', '.join(missing)} (training needs the cine and its labels)")
     return cases
 
 
 def _cache_key(cases: list[Path], pre_dict: dict, margin: int) -> str:
     h = hashlib.sha256(json.dumps({"pre": pre_dict, "margin": margin}, sort_keys=True, default=str).encode())
     for c in cases:
-        for f in (*REQUIRED, "meta.json"):
+        for f in CASE_FILES:
             p = c / f
             if p.exists():
                 st = p.stat()
@@ -68,15 +73,18 @@ def _reference_centre(labels_slice: np.ndarray, meta_centre, s: int, path: Path)
 
 
 def case_arrays(case: Path, pre, margin: int) -> dict[str, np.ndarray]:
-    """One case folder -> dict of cine (S,T,R,R), lge (S,R,R), labels (S,R,R), scar (S,) with R = roi + 2*margin."""
+    """One case folder -> dict of cine (S,T,R,R), lge (S,R,R), labels (S,R,R), scar (S,), has_lge (S,) with
+    R = roi + 2*margin. Without lge.nii.gz the LGE is zeros and has_lge False."""
     from pscgan.io.phantom_case import read_case_cine, read_case_volume, read_meta
     from pscgan.preprocess import crop_roi, normalise, prepare
 
     big = replace(pre, roi_size=pre.roi_size + 2 * margin)
     study = read_case_cine(case)
     meta = read_meta(case) if (case / "meta.json").is_file() else {}
-    lge = np.asarray(read_case_volume(case, "lge.nii.gz", "LGE image").pixels, np.float32)  # (S, R, C)
     lab = np.asarray(read_case_volume(case, "labels.nii.gz", "label map").pixels)  # (S, R, C)
+    has_lge = (case / LGE_FILE).is_file()
+    lge = np.asarray(read_case_volume(case, LGE_FILE, "LGE image").pixels, np.float32) if has_lge \
+        else np.zeros(lab.shape, np.float32)  # (S, R, C)
     if lge.shape != lab.shape or lge.shape[0] != study.num_slices or lge.shape[1:] != study.slice_shape:
         raise InputError(f"{case}: cine {study.pixels.shape}, LGE {lge.shape} and labels {lab.shape} do not match")
     if lab.min() < 0 or lab.max() > 3:
@@ -84,7 +92,8 @@ def case_arrays(case: Path, pre, margin: int) -> dict[str, np.ndarray]:
     centres = np.stack([_reference_centre(lab[s], meta.get("lv_center_rc"), s, case) for s in range(study.num_slices)])
     batch = prepare(study, big, centers_rc=centres)  # cine (S, T, R, R) in [-1, 1]
     spacing_rc = (study.spacing[1], study.spacing[0])
-    lge_roi = np.stack([normalise(crop_roi(lge[s], centres[s], spacing_rc, big, order=1), big.clip_percentiles) for s in range(len(centres))])
+    lge_roi = np.stack([normalise(crop_roi(lge[s], centres[s], spacing_rc, big, order=1), big.clip_percentiles)
+                        if has_lge else np.zeros((big.roi_size, big.roi_size), np.float32) for s in range(len(centres))])
     lab_roi = np.stack([crop_roi(lab[s].astype(np.float32), centres[s], spacing_rc, big, order=0) for s in range(len(centres))])
     area = float(spacing_rc[0] * spacing_rc[1]) / 100.0
     return {
@@ -92,6 +101,7 @@ def case_arrays(case: Path, pre, margin: int) -> dict[str, np.ndarray]:
         "lge": lge_roi.astype(np.float32),
         "labels": np.rint(lab_roi).astype(np.uint8),
         "scar": (lab == 3).sum(axis=(1, 2)).astype(np.float32) * area,
+        "has_lge": np.full(study.num_slices, has_lge),
     }
 
 
@@ -107,7 +117,8 @@ def load_dataset(data_dir: Path, pre, margin: int = 2, limit: int | None = None,
         try:
             with np.load(cache) as z:
                 return RoiArrays(cine=z["cine"].astype(np.float32), lge=z["lge"], labels=z["labels"], margin=margin,
-                                 scar_area_cm2=z["scar"], names=[str(n) for n in z["names"]])
+                                 scar_area_cm2=z["scar"], names=[str(n) for n in z["names"]],
+                                 has_lge=z["has_lge"] if "has_lge" in z.files else None)
         except Exception:  # a damaged cache is rebuilt
             pass
     from tqdm import tqdm
@@ -122,18 +133,18 @@ def load_dataset(data_dir: Path, pre, margin: int = 2, limit: int | None = None,
     else:
         parts = [case_arrays(c, pre, margin) for c in tqdm(cases, desc="preprocessing", disable=quiet)]
     names = [f"{c.name}/{s}" for c, p in zip(cases, parts) for s in range(len(p["cine"]))]
-    arrays = {k: np.concatenate([p[k] for p in parts]) for k in ("cine", "lge", "labels", "scar")}
+    arrays = {k: np.concatenate([p[k] for p in parts]) for k in ("cine", "lge", "labels", "scar", "has_lge")}
     # stored as float16: use the float16 values now too, so a first run and a cached run see the same data
     arrays["cine"] = arrays["cine"].astype(np.float16).astype(np.float32)
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
             np.savez(f, cine=arrays["cine"].astype(np.float16), lge=arrays["lge"], labels=arrays["labels"],
-                     scar=arrays["scar"], names=np.array(names))
+                     scar=arrays["scar"], names=np.array(names), has_lge=arrays["has_lge"])
 
     try:
         atomic_write(cache, write)
     except OSError:  # read-only data folder: go on without a cache
         pass
     return RoiArrays(cine=arrays["cine"], lge=arrays["lge"], labels=arrays["labels"], margin=margin,
-                     scar_area_cm2=arrays["scar"], names=names)
+                     scar_area_cm2=arrays["scar"], names=names, has_lge=arrays["has_lge"])

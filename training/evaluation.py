@@ -73,12 +73,14 @@ def predict_arrays(model, cine: np.ndarray, device: torch.device, batch_size: in
 
 
 def evaluate(model, cine: np.ndarray, lge: np.ndarray, labels: np.ndarray, device: torch.device,
-             batch_size: int = 16) -> dict[str, float]:
-    """All validation figures of the cascade on one split (see module docstring)."""
+             batch_size: int = 16, has_lge: np.ndarray | None = None) -> dict[str, float]:
+    """All validation figures of the cascade on one split (see module docstring). The image figures use only
+    the samples with a real LGE (`has_lge`, default all); NaN when there is none."""
     pred = predict_arrays(model, cine, device, batch_size)
     out: dict[str, float] = {}
     out.update(segmentation_scores(pred["mask"], labels, "mask"))
-    out.update(image_scores(pred["lge"], lge, "lge"))
+    with_lge = np.ones(len(cine), bool) if has_lge is None else np.asarray(has_lge, bool)
+    out.update(image_scores(pred["lge"][with_lge], lge[with_lge], "lge"))  # NaN without any
     out.update(segmentation_scores(pred["seg"], labels, "seg"))
     out["scar_size_r"] = pearson_r((pred["seg"] == L.SCAR).sum(axis=(1, 2)), (labels == L.SCAR).sum(axis=(1, 2)))
     return out

@@ -56,6 +56,18 @@ def mce(logits: Tensor, target: Tensor, class_weights: Tensor | None = None) -> 
     return per_class.sum(dim=1).mean()
 
 
+def soft_dice(logits: Tensor, target: Tensor, eps: float = 1.0) -> Tensor:
+    """1 - mean soft Dice over the foreground classes 1..K-1 (Milletari et al. 2016), pooled over the
+    batch: logits (B, K, H, W), labels (B, H, W). Small classes (scar) weigh as much as large ones,
+    which the per-pixel mce alone does not give."""
+    k = logits.shape[1]
+    p = torch.softmax(logits, dim=1)[:, 1:]
+    y = _one_hot(target, k).to(p.dtype)[:, 1:]
+    inter = (p * y).sum(dim=(0, 2, 3))
+    denom = p.sum(dim=(0, 2, 3)) + y.sum(dim=(0, 2, 3))
+    return 1.0 - ((2 * inter + eps) / (denom + eps)).mean()
+
+
 # --- adversarial losses: hinge (eq. 10, 14, 16), Wasserstein with gradient penalty, least squares ---
 
 def hinge_d(real_score: Tensor, fake_score: Tensor) -> Tensor:

@@ -9,7 +9,7 @@ non-progressive ablation has one phase, `joint`: the parallel generator's three 
 together with the sum of the three phases' losses.
 
 Losses per output (weights from ModelConfig):
-  pri/seg G: seg_ce_weight * mce + adv_weight * adversarial_g  (+ seg: aux_weight * |D_aux(real) - D_aux(fake)|_1, eq. 17)
+  pri/seg G: seg_ce_weight * mce (+ dice_weight * soft Dice) + adv_weight * adversarial_g  (+ seg: aux_weight * |D_aux(real) - D_aux(fake)|_1, eq. 17)
   sys G:     recon_weight * L1 (0 in the paper config) + synthetic regularisation (eq. 11-13, if on) + adv_weight * adversarial_g
              + content_weight * content loss on D_Sys's conv 2-4 features (eq. 15)
   D:         adversarial_d (+ gp_weight * gradient penalty for wgan-gp)
@@ -27,10 +27,13 @@ from torch import Tensor, nn
 
 PROGRESSIVE_PHASES = ("pri", "sys", "seg")
 JOINT_PHASES = ("joint",)
-OUTPUTS = {"pri": ("pri",), "sys": ("sys",), "seg": ("seg",), "joint": ("pri", "sys", "seg")}
+BASELINE_PHASES = ("unet",)  # the 2D U-Net baseline: one segmentation phase, trained like G_Seg
+OUTPUTS = {"pri": ("pri",), "sys": ("sys",), "seg": ("seg",), "joint": ("pri", "sys", "seg"), "unet": ("seg",)}
 
 
 def phases_for(cfg) -> tuple[str, ...]:
+    if cfg.model == "unet2d":
+        return BASELINE_PHASES
     return PROGRESSIVE_PHASES if cfg.progressive else JOINT_PHASES
 
 
@@ -60,6 +63,8 @@ def generator_outputs(model: nn.Module, phase: str, batch: Batch, gen: nn.Module
         return {"pri": out.mask_logits, "sys": out.lge, "seg": out.seg_logits}
     if phase == "pri":
         return {"pri": gen(batch.cine, None)}
+    if phase == "unet":
+        return {"seg": gen(batch.cine)}
     with torch.no_grad():
         mask = torch.softmax(model.pri(batch.cine, None), dim=1)  # (B, K, H, W)
         if phase == "sys":
@@ -131,6 +136,8 @@ class LossSet:
         if key in ("pri", "seg"):
             weights = None if cfg.class_weights is None else torch.tensor(cfg.class_weights)
             parts["mce"] = cfg.seg_ce_weight * self.losses.mce(fake_out, batch.labels, class_weights=weights)
+            if cfg.dice_weight:
+                parts["dice"] = cfg.dice_weight * self.losses.soft_dice(fake_out, batch.labels)
         else:
             if cfg.recon_weight:
                 parts["l1"] = cfg.recon_weight * self.losses.reconstruction_l1(fake_out, batch.lge)

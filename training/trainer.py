@@ -25,6 +25,7 @@ from pscgan.errors import InputError
 from pscgan.nn.cascade import build_discriminators, build_generators
 
 from .arrays import RoiArrays
+from .augment import AugmentOptions, augment_batch
 from .distributed import DistContext, sampler_indices
 from .evaluation import evaluate
 from .phases import OUTPUTS, Batch, LossSet, generator_outputs, phases_for, trainable_generator
@@ -58,6 +59,8 @@ class TrainOptions:
     # `first_phase`. Ignored when resuming from a checkpoint of this run.
     init_generators: dict | None = None
     first_phase: str | None = None
+    # Domain randomisation of every training batch (training.augment); AugmentOptions(enabled=False) turns it off.
+    augment: AugmentOptions = field(default_factory=AugmentOptions)
 
 
 @dataclass
@@ -69,6 +72,30 @@ class TrainResult:
 
 
 EpochCallback = Callable[[str, int, dict], None]
+
+
+def make_optimizer(cfg, params, betas) -> torch.optim.Optimizer:
+    """The generator's optimiser: Adam (paper) or AdamW with cfg.weight_decay."""
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.learning_rate, betas=betas, weight_decay=cfg.weight_decay)
+    if cfg.optimizer != "adam":
+        raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose adam or adamw")
+    return torch.optim.Adam(params, lr=cfg.learning_rate, betas=betas)
+
+
+def scheduled_lr(cfg, epoch: int, epochs: int) -> float:
+    """Generator learning rate of `epoch` (0-based) of a phase of `epochs`: constant (paper) or
+    linear decay from cfg.learning_rate towards 0 (the last epoch runs at lr / epochs)."""
+    if cfg.lr_schedule == "constant":
+        return cfg.learning_rate
+    if cfg.lr_schedule != "linear":
+        raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; choose constant or linear")
+    return cfg.learning_rate * (1.0 - epoch / max(epochs, 1))
+
+
+def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, losses: LossSet, cfg) -> dict:
@@ -174,23 +201,28 @@ class Trainer:
                 "preprocess": self.preprocess,
                 "train_info": {**self.info, "phases": list(self.phases), "epochs_per_phase": self.opt.epochs,
                                "batch_size": self.batch_size, "seed": self.opt.seed, "jitter": self.jitter,
+                               "augment": self.opt.augment.to_dict(),
                                "betas": list(self.opt.betas)},
             }
             save_checkpoint(self.run_dir / CHECKPOINT_NAME, payload)
         self.ctx.barrier()
 
     def _batches(self, phase_index: int, epoch: int):
-        """This epoch's batches of (indices, offsets): shuffled and jittered from the epoch's seed."""
+        """This epoch's batches of (indices, offsets, augmentation rng): shuffled and jittered from the
+        epoch's seed; the randomisation draws from its own stream of the same seed."""
         es = epoch_seed(self.opt.seed, phase_index, epoch)
-        order = sampler_indices(len(self.train_data), self.ctx, seed=es, epoch=0)
+        pool = self.train_data.samples_for(OUTPUTS[self.phases[phase_index]])  # the LGE phase: samples with an LGE
+        order = pool[sampler_indices(len(pool), self.ctx, seed=es, epoch=0)]
         gen = np.random.default_rng([es, self.ctx.rank])
+        aug_rng = np.random.default_rng([es, self.ctx.rank, 1])
         for i in range(0, len(order), self.batch_size):
             idx = order[i : i + self.batch_size]
             offsets = gen.integers(-self.jitter, self.jitter + 1, size=(len(idx), 2))
-            yield idx, offsets
+            yield idx, offsets, aug_rng
 
-    def _to_batch(self, idx, offsets) -> Batch:
+    def _to_batch(self, idx, offsets, aug_rng) -> Batch:
         cine, lge, lab = self.train_data.crops(idx, offsets)
+        cine, lge, lab = augment_batch(cine, lge, lab, aug_rng, self.opt.augment)
         d = self.device
         return Batch(cine=torch.from_numpy(cine).to(d), lge=torch.from_numpy(lge)[:, None].to(d),
                      labels=torch.from_numpy(lab).to(d))
@@ -199,7 +231,7 @@ class Trainer:
         cine, lge, lab = self.val_data.centred()
         if len(cine) == 0:
             return {k: math.nan for k in EVAL_KEYS}
-        return evaluate(model, cine, lge, lab, self.device, self.opt.eval_batch_size)
+        return evaluate(model, cine, lge, lab, self.device, self.opt.eval_batch_size, has_lge=self.val_data.has_lge)
 
     # ------------------------------------------------------------------------------------------
     def run(self, on_epoch_end: EpochCallback | None = None) -> TrainResult:
@@ -242,11 +274,12 @@ class Trainer:
         for pi in range(start_phase, len(self.phases)):
             phase = self.phases[pi]
             keys = OUTPUTS[phase]
+            self._report_skipped(phase)
             t_phase = time.perf_counter()
             gen = trainable_generator(model, phase)
             model.requires_grad_(False)
             gen.requires_grad_(True)
-            opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.learning_rate, betas=opt.betas)
+            opt_g = make_optimizer(cfg, gen.parameters(), opt.betas)
             d_params = [p for k in keys for p in discs[k].parameters()] if discs is not None else []
             opt_d = torch.optim.Adam(d_params, lr=cfg.learning_rate, betas=opt.betas) if d_params else None
             first = start_epoch if pi == start_phase else 0
@@ -261,6 +294,7 @@ class Trainer:
             unused = phase in ("seg", "joint") and not cfg.auxiliary_loss
             d_w = {k: self.ctx.wrap(discs[k], find_unused=unused) for k in keys} if discs is not None else {}
             for ep in range(first, opt.epochs):
+                set_learning_rate(opt_g, scheduled_lr(cfg, ep, opt.epochs))
                 last = self._epoch(model, discs, gen_w, d_w, opt_g, opt_d, pi, ep)
                 self._save(model, discs, opt_g, opt_d, pi, ep + 1)
                 epochs_run += 1
@@ -272,6 +306,19 @@ class Trainer:
                     budget_hit = True
                     break  # this phase's share of the budget is spent: go on with the next phase
         return self._finish("budget" if budget_hit else "finished", epochs_run, last, model)
+
+    def _report_skipped(self, phase: str) -> None:
+        """Samples without a real LGE are left out of a phase that trains the LGE output: count and say so."""
+        used = len(self.train_data.samples_for(OUTPUTS[phase]))
+        skipped = len(self.train_data) - used
+        if not skipped:
+            return
+        if used == 0:
+            raise InputError(f"phase {phase}: none of the {skipped} training samples has an LGE (lge.nii.gz), "
+                             "so the synthesis phase cannot train; start from a later phase (fine-tuning) or add LGE")
+        self.info.setdefault("samples_without_lge", {})[phase] = skipped
+        if self._log_enabled() and not self.opt.quiet:
+            print(f"{phase}: {skipped} of {len(self.train_data)} training samples have no LGE and are skipped in this phase")
 
     def _finish(self, status: str, epochs_run: int, last: dict, model) -> TrainResult:
         if self._writer is not None:
@@ -292,8 +339,8 @@ class Trainer:
         n_seen = 0
         batches = list(self._batches(pi, ep))
         bar = self._progress(len(batches), f"{phase} {ep + 1}/{self.opt.epochs}")
-        for idx, offsets in batches:
-            b = self._to_batch(idx, offsets)
+        for idx, offsets, aug_rng in batches:
+            b = self._to_batch(idx, offsets, aug_rng)
             stats = train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase, b, self.losses, cfg)
             for k, v in stats.items():
                 sums[k] = sums.get(k, 0.0) + v * len(idx)

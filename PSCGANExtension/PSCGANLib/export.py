@@ -1,9 +1,13 @@
 """Export a (corrected) case in the training data layout, so annotators' corrections become training data.
 
-Folder: cine.nii.gz (X, Y, Z, T) float32 with pixdim[4] = frame interval (ms), lge.nii.gz (X, Y, Z)
-float32, labels.nii.gz (X, Y, Z) uint8, meta.json. Geometry is the cine's. Written into a temporary
-folder and renamed into place; an existing folder is never overwritten or deleted (export_folder picks a
-new one), and a node name becomes one path component (safe_folder_name) so it cannot leave the chosen folder.
+Folder: cine.nii.gz (X, Y, Z, T) float32 with pixdim[4] = frame interval (ms), labels.nii.gz (X, Y, Z)
+uint8, meta.json, and lge.nii.gz (X, Y, Z) float32 only when the user has a REAL LGE of the patient:
+the model's own LGE-equivalent image is never exported (training the synthesis phase on it would
+teach the model to copy itself). The real LGE is resampled to the cine's geometry (`resample_to_study`),
+which must cover the labelled heart. Without an LGE the case trains the segmentation phases only
+(training.data). Geometry is the cine's. Written into a temporary folder and renamed into place; an
+existing folder is never overwritten or deleted (export_folder picks a new one), and a node name becomes
+one path component (safe_folder_name) so it cannot leave the chosen folder.
 """
 from __future__ import annotations
 
@@ -19,7 +23,40 @@ import numpy as np
 from pscgan.errors import InputError
 from pscgan.io.study import CineStudy
 
-EXPORT_FILES = ("cine.nii.gz", "lge.nii.gz", "labels.nii.gz", "meta.json")
+EXPORT_FILES = ("cine.nii.gz", "lge.nii.gz", "labels.nii.gz", "meta.json")  # lge.nii.gz only with a real LGE
+MIN_HEART_COVERAGE = 0.95  # share of the labelled heart's voxels the real LGE must cover
+
+
+def resample_to_study(array: np.ndarray, ijk_to_ras: np.ndarray, study: CineStudy, labels: np.ndarray,
+                      what: str) -> np.ndarray:
+    """A volume (K, J, I) with its 4x4 IJK -> RAS matrix, linearly resampled onto the cine's grid (S, R, C).
+
+    InputError naming `what` when it covers less than MIN_HEART_COVERAGE of the labelled heart (labels > 0;
+    of the whole grid when nothing is labelled), i.e. the LGE and the cine do not show the same slices.
+    Voxels outside the volume are 0.
+    """
+    from scipy import ndimage
+
+    from pscgan.mrml.nodes import ijk_to_ras as study_ijk_to_ras
+
+    vol = np.asarray(array, np.float32)
+    if vol.ndim != 3 or min(vol.shape) < 1:
+        raise InputError(f"{what}: expected a 3D volume, got shape {vol.shape}")
+    s, r, c = study.num_slices, *study.slice_shape
+    kk, jj, ii = np.meshgrid(np.arange(s), np.arange(r), np.arange(c), indexing="ij")
+    ijk1 = np.stack([ii.ravel(), jj.ravel(), kk.ravel(), np.ones(ii.size)])  # (4, N): cine voxel indices
+    src = np.linalg.solve(np.asarray(ijk_to_ras, float), study_ijk_to_ras(study) @ ijk1)[:3]  # (3, N) i, j, k
+    coords = src[::-1]  # (k, j, i) for the (K, J, I) array
+    inside = np.all((coords >= -0.5) & (coords <= np.asarray(vol.shape)[:, None] - 0.5), axis=0).reshape(s, r, c)
+    heart = np.asarray(labels) > 0
+    region = heart if heart.any() else np.ones_like(inside)
+    covered = float(inside[region].mean())
+    if covered < MIN_HEART_COVERAGE:
+        where = "the labelled heart" if heart.any() else "the cine"
+        raise InputError(f"{what}: covers {100 * covered:.0f} % of {where} (needs {100 * MIN_HEART_COVERAGE:.0f} %); "
+                         "the LGE must show the same slices as the cine")
+    values = ndimage.map_coordinates(vol, coords, order=1, mode="nearest").reshape(s, r, c)
+    return np.where(inside, values, 0.0).astype(np.float32)
 
 
 def _image(array: np.ndarray, study: CineStudy, frame_ms: float | None = None):
@@ -71,8 +108,11 @@ def _normal_permissions(path: Path) -> None:
     os.chmod(path, 0o777 & ~umask)
 
 
-def export_case(study: CineStudy, lge: np.ndarray, labels: np.ndarray, folder: Path) -> Path:
-    """study.pixels (S, T, R, C), lge (S, R, C), labels (S, R, C) -> training case folder; returns it."""
+def export_case(study: CineStudy, lge: np.ndarray | None, labels: np.ndarray, folder: Path,
+                lge_source: str | None = None) -> Path:
+    """study.pixels (S, T, R, C), a real lge (S, R, C) or None, labels (S, R, C) -> training case folder; returns it.
+
+    lge_source says where the real LGE came from (kept in meta.json)."""
     import SimpleITK as sitk
 
     folder = Path(folder)
@@ -84,11 +124,15 @@ def export_case(study: CineStudy, lge: np.ndarray, labels: np.ndarray, folder: P
         _normal_permissions(tmp)  # mkdtemp's 0700 would keep the exported case from everyone else
         cine = np.transpose(study.pixels, (1, 0, 2, 3)).astype(np.float32)  # (T, S, R, C)
         sitk.WriteImage(_image(cine, study, study.frame_interval_ms), str(tmp / "cine.nii.gz"), useCompression=True)
-        sitk.WriteImage(_image(np.asarray(lge, np.float32), study), str(tmp / "lge.nii.gz"), useCompression=True)
+        if lge is not None:
+            sitk.WriteImage(_image(np.asarray(lge, np.float32), study), str(tmp / "lge.nii.gz"), useCompression=True)
         sitk.WriteImage(_image(labels, study), str(tmp / "labels.nii.gz"), useCompression=True)
         meta = {
             "source": study.source,
-            "origin": "3D Slicer PSCGAN module export (LGE-equivalent and corrected labels)",
+            "origin": "3D Slicer PSCGAN module export (cine, corrected labels" + (", real LGE)" if lge is not None else
+                                                                                   "; no LGE: segmentation phases only)"),
+            "has_lge": lge is not None,
+            "lge_source": lge_source,
             "pixel_spacing_mm": [round(float(study.spacing[1]), 6), round(float(study.spacing[0]), 6)],
             "image_size": list(study.slice_shape),
             "frames": study.num_frames,

@@ -17,6 +17,7 @@ from .errors import InputError
 class StudyHints:
     levels: list | None = None  # per slice "basal" | "mid" | "apical" | None
     rv_insertion_rc: list | None = None  # per slice [row, col] of the anterior RV insertion
+    rv_inferior_rc: list | None = None  # per slice [row, col] of the inferior RV insertion (None rows: not given)
 
 
 def read_hints(source: Path, num_slices: int) -> StudyHints:
@@ -32,7 +33,10 @@ def read_hints(source: Path, num_slices: int) -> StudyHints:
         return StudyHints()
     levels = [s.get("level") for s in per_slice]
     rv = [s.get("rv_insertion_anterior_rc") for s in per_slice]
+    inferior = [s.get("rv_insertion_inferior_rc") for s in per_slice]
+    given = all(v is not None for v in rv)
     return StudyHints(
         levels=levels if all(isinstance(v, str) for v in levels) else None,
-        rv_insertion_rc=rv if all(v is not None for v in rv) else None,
+        rv_insertion_rc=rv if given else None,
+        rv_inferior_rc=inferior if given and any(v is not None for v in inferior) else None,
     )

@@ -32,7 +32,8 @@ def _import_torch():
     try:
         import torch
     except ImportError:
-        raise CheckpointError("PyTorch is not installed: install 'torch' (in Slicer: PSCGAN module > Install dependencies)") from None
+        raise CheckpointError("PyTorch is not installed: install 'torch' (in Slicer: press Apply in the PSCGAN module, "
+                              "which offers to install it through the PyTorch extension's PyTorchUtils)") from None
     return torch
 
 
@@ -93,6 +94,33 @@ class Predictor:
         dev = resolve_device(device)
         model.eval().to(dev)
         return cls(model=model, cfg=cfg, preprocess=preprocess, device=dev, info=dict(info or {}))
+
+    def describe(self) -> str:
+        """One line for the panel: bundle name, configuration, training data, SHA-256 prefix of the file."""
+        from .checkpoint import file_sha256
+
+        path = Path(self.source)
+        info = self.info if isinstance(self.info, dict) else {}
+        parts = [path.name if path.name else str(self.source), f"configuration {getattr(self.cfg, 'name', '?')}"]
+        data = info.get("training_data") or info.get("data")
+        if data:
+            trained = f"trained on {Path(str(data)).name}"
+            if info.get("phase") and info.get("epoch") is not None:
+                trained += f" (last phase {info['phase']}, epoch {info['epoch']})"
+            if info.get("finetuned_from"):
+                trained += f", fine-tuned from {Path(str(info['finetuned_from'])).name}"
+            parts.append(trained)
+        else:
+            parts.append("training data not recorded in the bundle")
+        if path.is_file():
+            parts.append(f"SHA-256 {file_sha256(path)[:12]}")
+        return "; ".join(parts)
+
+    def take_notes(self) -> list[str]:
+        """The notes gathered since the last call (e.g. a GPU fallback), and forget them: one study's
+        notes are not reported again with the next one."""
+        notes, self.notes = list(self.notes), []
+        return notes
 
     def _check_input(self, cine_roi: np.ndarray) -> np.ndarray:
         arr = np.asarray(cine_roi)

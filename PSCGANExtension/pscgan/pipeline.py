@@ -37,6 +37,21 @@ class StudyResult:
     notes: list[str] = field(default_factory=list)
 
 
+def synthesised_window_mm(preprocess) -> float | None:
+    """Side (mm) of the square window around the LV that the model synthesises (None: native pixels)."""
+    spacing = getattr(preprocess, "roi_spacing_mm", None)
+    size = getattr(preprocess, "roi_size", None)
+    return None if spacing is None or size is None else float(size) * float(spacing)
+
+
+def lge_description(preprocess) -> str:
+    """What an LGE-equivalent volume holds (the node's description in Slicer)."""
+    side = synthesised_window_mm(preprocess)
+    window = f"a {side:.0f} x {side:.0f} mm window" if side else "a window"
+    return (f"PSCGAN LGE-equivalent image: synthesised only in {window} around the LV of each slice; the rest of "
+            "the field of view is filled with that window's darkest value, not synthesised. Research use only.")
+
+
 def lge_to_display(lge_model: np.ndarray) -> np.ndarray:
     return ((np.clip(lge_model, -1.0, 1.0) + 1.0) * LGE_DISPLAY_SCALE).astype(np.float32)
 
@@ -56,6 +71,8 @@ def run_study(
     *,
     centers_rc: np.ndarray | None = None,
     rv_insertion_rc: Sequence | None = None,
+    rv_inferior_rc: Sequence | None = None,
+    rv_source: str = "markup",
     levels: Sequence[str | None] | None = None,
     progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,
@@ -63,7 +80,9 @@ def run_study(
     """Run the three-phase model on every slice of `study` and measure the result.
 
     centers_rc: optional (S, 2) or (2,) ROI centres given by the user (else automatic LV localisation).
-    rv_insertion_rc: optional anterior RV insertion, (2,) for all slices or (S, 2) per slice.
+    rv_insertion_rc / rv_inferior_rc: optional anterior / inferior RV insertion, (2,) for all slices or
+        (S, 2) per slice (None rows: not given), from `rv_source` ("markup": the user, "meta": meta.json);
+        slices without them get detected points (`pscgan.metrics.rv_insertion.study_insertions`).
     levels: optional AHA level per slice ("basal" | "mid" | "apical" | None); else derived from the stack.
     progress(done, total, message) is called per slice; should_cancel() is polled between slices and
     raises `Cancelled` (nothing is returned, so the caller has nothing half-made to clean up).
@@ -72,6 +91,9 @@ def run_study(
 
     notes: list[str] = []
     n = study.num_slices
+    take_notes = getattr(predictor, "take_notes", None)
+    if take_notes is not None:
+        take_notes()  # notes of an earlier study (a GPU fallback) are not this study's
     report = progress or (lambda done, total, message: None)
     report(0, n, "preprocessing")
     _check_cancel(should_cancel)
@@ -86,7 +108,7 @@ def run_study(
         pred = predictor.predict(batch.cine[s : s + 1], should_cancel=should_cancel)
         lge_roi[s], labels_roi[s] = pred.lge[0], pred.labels[0]
         report(s + 1, n, f"slice {s + 1} of {n}")
-    notes.extend(getattr(predictor, "notes", []) or [])
+    notes.extend(take_notes() if take_notes is not None else (getattr(predictor, "notes", []) or []))
 
     spacing_rc = (study.spacing[1], study.spacing[0])
     background = float(lge_roi.min()) if lge_roi.size else -1.0
@@ -103,8 +125,12 @@ def run_study(
         ]
     ).astype(np.uint8)
     quant, summary, rows = quantify_study(
-        labels, study, centers_rc=None, rv_insertion_rc=rv_insertion_rc, levels=levels
+        labels, study, centers_rc=None, rv_insertion_rc=rv_insertion_rc, rv_inferior_rc=rv_inferior_rc,
+        rv_source=rv_source, levels=levels
     )
+    warning = insertion_warning(summary)
+    if warning:
+        notes.append(warning)
     return StudyResult(
         study=study,
         lge=lge_to_display(lge),
@@ -148,22 +174,28 @@ def quantify_study(
     *,
     centers_rc: np.ndarray | None = None,
     rv_insertion_rc: Sequence | None = None,
+    rv_inferior_rc: Sequence | None = None,
+    rv_source: str = "markup",
     levels: Sequence[str | None] | None = None,
 ) -> tuple[list, dict, list[dict]]:
     """Clinical figures of a label stack (S, R, C) in the study's geometry.
+
+    The AHA segments are oriented by the RV insertion points: the given ones (see `run_study`), else
+    those detected on the cine's first frame and the labels, else the documented default; each
+    slice's quantification records the points used and their source.
 
     Returns (per-slice SliceQuantification or None, study summary, table rows). The rows are what
     `metrics.csv` and the Slicer table hold: one per slice, one per AHA segment, one study summary.
     """
     from .metrics.clinical import quantify_slice
+    from .metrics.rv_insertion import study_insertions
 
     labels = np.asarray(labels)
     n = labels.shape[0]
     levels = list(levels) if levels is not None else assign_levels(labels)
     spacing_rc = (float(study.spacing[1]), float(study.spacing[0]))
-    rv = None if rv_insertion_rc is None else np.asarray(rv_insertion_rc, float)
-    if rv is not None and rv.ndim == 1:
-        rv = np.broadcast_to(rv, (n, 2))
+    insertions = study_insertions(np.asarray(study.pixels)[:, 0], labels, spacing_rc, anterior_rc=rv_insertion_rc, inferior_rc=rv_inferior_rc,
+                                  given_source=rv_source)
     quant = []
     for s in range(n):
         has_myo = np.isin(labels[s], (L.HEALTHY_MYOCARDIUM, L.SCAR)).any()
@@ -171,8 +203,11 @@ def quantify_study(
             quant.append(None)
             continue
         center = None if centers_rc is None else tuple(np.asarray(centers_rc, float)[s])
-        anterior = None if rv is None else tuple(rv[s])
-        quant.append(quantify_slice(labels[s], spacing_rc, levels[s], anterior_insertion_rc=anterior, center_rc=center))
+        ins = insertions[s]
+        q = quantify_slice(labels[s], spacing_rc, levels[s], anterior_insertion_rc=ins.anterior_rc,
+                           inferior_insertion_rc=ins.inferior_rc, center_rc=center)
+        q.insertion_source = ins.source
+        quant.append(q)
     summary = summarise(quant, slice_thickness_mm=float(study.spacing[2]))
     pixel_area_cm2 = spacing_rc[0] * spacing_rc[1] / 100.0
     return quant, summary, table_rows(quant, summary, pixel_area_cm2)
@@ -191,7 +226,17 @@ def summarise(quant: list, slice_thickness_mm: float) -> dict:
         "scar_volume_ml": round(scar * slice_thickness_mm / 10.0, 4),
         "scar_ratio": round(scar / myo, 4) if myo > 0 else None,
         "segments_with_scar": segments_with_scar,
+        "rv_insertion_default_slices": [s + 1 for s, q in enumerate(quant) if q is not None and q.insertion_source == "default"],
     }
+
+
+def insertion_warning(summary: dict) -> str | None:
+    """The one-line warning when some slices' AHA segments fell back to the default orientation."""
+    slices = summary.get("rv_insertion_default_slices") or []
+    if not slices:
+        return None
+    return (f"RV insertion not detected on slice(s) {', '.join(map(str, slices))}: their AHA segments use the default "
+            "120-degree orientation; place the RV insertion markups and recompute the metrics")
 
 
 ROW_KEYS = (
@@ -203,7 +248,28 @@ ROW_KEYS = (
     "myocardium_area_cm2",
     "scar_ratio",
     "transmurality_pct",
+    "rv_insertion_source",
+    "rv_anterior_row",
+    "rv_anterior_col",
+    "rv_inferior_row",
+    "rv_inferior_col",
 )
+
+
+def _row(**values) -> dict:
+    """A table row with every column of ROW_KEYS (None where a value does not apply)."""
+    row = dict.fromkeys(ROW_KEYS)
+    row.update(values)
+    return row
+
+
+def _insertion_columns(q) -> dict:
+    """The RV insertion columns of a whole-slice row: source and the points used (pixel row, col)."""
+    out = {"rv_insertion_source": q.insertion_source or ""}
+    for name, point in (("anterior", q.anterior_insertion_rc), ("inferior", q.inferior_insertion_rc)):
+        out[f"rv_{name}_row"] = None if point is None else round(float(point[0]), 2)
+        out[f"rv_{name}_col"] = None if point is None else round(float(point[1]), 2)
+    return out
 
 
 def _rounded(value, digits: int):
@@ -218,7 +284,7 @@ def table_rows(quant: list, summary: dict, pixel_area_cm2: float) -> list[dict]:
         if q is None:
             continue
         rows.append(
-            dict(
+            _row(
                 slice=s + 1,
                 level=q.level,
                 segment="",
@@ -227,11 +293,12 @@ def table_rows(quant: list, summary: dict, pixel_area_cm2: float) -> list[dict]:
                 myocardium_area_cm2=round(q.myocardium_area_cm2, 4),
                 scar_ratio=None if q.scar_ratio is None else round(q.scar_ratio, 4),
                 transmurality_pct=None,
+                **_insertion_columns(q),
             )
         )
         for f in q.segments:
             rows.append(
-                dict(
+                _row(
                     slice=s + 1,
                     level=q.level,
                     segment=f.segment,
@@ -240,10 +307,11 @@ def table_rows(quant: list, summary: dict, pixel_area_cm2: float) -> list[dict]:
                     myocardium_area_cm2=round(f.myocardium_pixels * pixel_area_cm2, 4),
                     scar_ratio=_rounded(f.scar_fraction, 4),
                     transmurality_pct=_rounded(f.transmurality_pct, 2),
+                    rv_insertion_source=q.insertion_source or "",
                 )
             )
     rows.append(
-        dict(
+        _row(
             slice="study",
             level="",
             segment="study",
@@ -252,6 +320,7 @@ def table_rows(quant: list, summary: dict, pixel_area_cm2: float) -> list[dict]:
             myocardium_area_cm2=summary["myocardium_area_cm2"],
             scar_ratio=summary["scar_ratio"],
             transmurality_pct=None,
+            rv_insertion_source="",
         )
     )
     return rows

@@ -19,7 +19,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", type=Path, default=None, help="model bundle (.safetensors); default: the model shipped with the module")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--center", type=float, nargs=2, metavar=("ROW", "COL"), help="LV centre in pixels for every slice (default: automatic)")
-    p.add_argument("--rv-insertion", type=float, nargs=2, metavar=("ROW", "COL"), help="anterior RV insertion point in pixels (default: meta.json or the documented default)")
+    p.add_argument("--rv-insertion", type=float, nargs=2, metavar=("ROW", "COL"), help="anterior RV insertion point in pixels for every slice (default: meta.json, else "
+                   "detected on the cine and the predicted segmentation, else the documented 120-degree default)")
     p.add_argument("--no-report", action="store_true", help="skip report.png")
     p.add_argument("--quiet", action="store_true")
 
@@ -90,6 +91,8 @@ def _infer_study(input_path: Path, out: Path, predictor, *, center, rv_insertion
                 predictor,
                 centers_rc=center,
                 rv_insertion_rc=rv_insertion if rv_insertion is not None else hints.rv_insertion_rc,
+                rv_inferior_rc=None if rv_insertion is not None else hints.rv_inferior_rc,
+                rv_source="markup" if rv_insertion is not None else "meta",
                 levels=hints.levels,
                 progress=lambda done, total, message: line.show(f"{message:<24} [{done}/{total}]"),
             )

@@ -52,7 +52,9 @@ def _quantify(case, source, image):
         found = detect_rv_insertion(image, case.labels, case.spacing_rc)
         if found is not None:
             anterior, inferior, detected = found.anterior_rc, found.inferior_rc, True
-    return quantify_slice(case.labels, case.spacing_rc, source.level or "mid", anterior, inferior), detected
+    q = quantify_slice(case.labels, case.spacing_rc, source.level or "mid", anterior, inferior)
+    q.insertion_source = "detected" if detected else ("meta" if anterior is not None else "default")
+    return q, detected
 
 
 def run(args: argparse.Namespace) -> int:

@@ -79,11 +79,18 @@ class SliceQuantification:
     healthy_myocardium_area_cm2: float = 0.0
     anterior_insertion_rc: tuple[float, float] | None = None  # None: the documented default was used
     inferior_insertion_rc: tuple[float, float] | None = None
+    insertion_source: str | None = None  # detected | markup | meta | default (pscgan.metrics.rv_insertion.SOURCES)
 
     def to_dict(self) -> dict:
-        """JSON-ready dict (plain floats, lists; None stays None)."""
+        """JSON-ready dict (plain floats, lists; None stays None). The insertion points used are
+        `rv_insertion_anterior_rc` / `rv_insertion_inferior_rc` ([row, col] in the input's pixel grid,
+        as in a phantom's meta.json) and their origin `rv_insertion_source`."""
         out = asdict(self)
-        for key in ("center_rc", "anterior_insertion_rc", "inferior_insertion_rc"):
+        renamed = {"anterior_insertion_rc": "rv_insertion_anterior_rc", "inferior_insertion_rc": "rv_insertion_inferior_rc",
+                   "insertion_source": "rv_insertion_source"}
+        for old, new in renamed.items():
+            out[new] = out.pop(old)
+        for key in ("center_rc", "rv_insertion_anterior_rc", "rv_insertion_inferior_rc"):
             if out[key] is not None:
                 out[key] = [float(v) for v in out[key]]
         return out

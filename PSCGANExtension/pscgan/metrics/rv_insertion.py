@@ -5,7 +5,9 @@ A heuristic, used only when neither the case's meta nor the user gives the inser
      myocardial wall crossing (as in `pscgan.metrics.clinical`);
   2. the image is sampled in a band `band_mm` outside the epicardium on each ray; a ray "touches
      the RV" when the band's median lies above  myocardium + `threshold_fraction` x (LV blood -
-     myocardium), the medians of the image inside the labelled LV myocardium and blood pool;
+     myocardium), the medians of the image inside the labelled LV myocardium and blood pool, and
+     below  LV blood + `upper_fraction` x (LV blood - myocardium) (fat, brighter than blood in a
+     bright-blood cine, does not count as RV);
   3. gaps of up to `max_gap_deg` are closed, and the longest contiguous arc of touching rays is the
      RV contact. Going counter-clockwise on screen (`pscgan.metrics.aha` convention, image not
      mirrored) the arc begins at the anterior insertion and ends at the inferior one; the points lie
@@ -16,6 +18,11 @@ A heuristic, used only when neither the case's meta nor the user gives the inser
 No detection (None) when the arc is shorter than `min_arc_deg` or longer than `max_arc_deg` (no
 clear RV, or bright tissue all around), or without LV blood pool and myocardium. Check the result
 on the picture: epicardial fat or a bright neighbouring structure can mislead it.
+
+`study_insertions` applies it to every slice of a stack (image: the cine's first frame, labels: the
+model's segmentation) with cross-slice consistency, and says per slice where the points used came
+from (`SOURCES`): given by the user ("markup"), by the case's meta.json ("meta"), "detected", or the
+documented 120-degree "default" (points on the epicardium at 120 and 240 degrees).
 """
 from __future__ import annotations
 
@@ -27,6 +34,7 @@ from scipy import ndimage
 
 from ..errors import InputError
 from ..labels import BLOOD_POOL, HEALTHY_MYOCARDIUM, SCAR
+from .aha import DEFAULT_ANTERIOR_INSERTION_DEG, DEFAULT_SEPTAL_OFFSET_DEG, angle_deg
 from .clinical import check_labels, check_spacing, lv_center
 
 
@@ -34,6 +42,7 @@ from .clinical import check_labels, check_spacing, lv_center
 class RVDetectionSettings:
     band_mm: tuple[float, float] = (2.0, 7.0)
     threshold_fraction: float = 0.5
+    upper_fraction: float | None = 0.5  # ... and below LV blood + this x (LV blood - myocardium): not fat
     max_gap_deg: int = 10
     min_arc_deg: int = 50
     max_arc_deg: int = 220
@@ -113,6 +122,118 @@ def _close_gaps(flags: np.ndarray, max_gap: int) -> np.ndarray:
     return np.roll(rolled, first_true) | out
 
 
+def _circular_distance(a: float, b: float) -> float:
+    return abs((a - b + 180.0) % 360.0 - 180.0)
+
+
+def _medoid_angle(angles: list[float]) -> float:
+    """The angle of `angles` with the smallest summed circular distance to the others."""
+    return min(angles, key=lambda a: sum(_circular_distance(a, b) for b in angles))
+
+
+def epicardial_point(labels: np.ndarray, center_rc: tuple[float, float], angle: float,
+                     step: float = RVDetectionSettings.ray_step_px) -> tuple[float, float] | None:
+    """(row, col) of the epicardium at screen angle `angle` about `center_rc`; None without myocardium."""
+    lab = check_labels(labels)
+    radius = _epicardial_radius((lab == HEALTHY_MYOCARDIUM) | (lab == SCAR), center_rc, step)
+    angles = np.arange(360) + 0.5
+    known = ~np.isnan(radius)
+    if not known.any():
+        return None
+    r = float(np.interp(angle % 360.0, angles[known], radius[known], period=360))
+    a = math.radians(angle)
+    return center_rc[0] - r * math.sin(a), center_rc[1] + r * math.cos(a)
+
+
+SOURCES = ("detected", "markup", "meta", "default")
+
+
+@dataclass
+class SliceInsertion:
+    """The RV insertion points used on one slice and where they came from (one of `SOURCES`).
+    inferior_rc is None only when the user or meta.json gave an anterior point alone."""
+
+    anterior_rc: tuple[float, float]
+    inferior_rc: tuple[float, float] | None
+    source: str
+    note: str = ""  # e.g. why the points are not this slice's own detection
+
+
+def _given(points, n: int, what: str) -> list:
+    """Per-slice points from None, (2,) for all slices or (S, 2) (rows may be None / NaN for "not given")."""
+    if points is None:
+        return [None] * n
+    rows = list(points) if not np.isscalar(points[0]) else [points] * n
+    if len(rows) != n:
+        raise InputError(f"{what}: {len(rows)} points for {n} slices")
+    out = []
+    for p in rows:
+        if p is None or not np.all(np.isfinite(np.asarray(p, float))):
+            out.append(None)
+        else:
+            r, c = (float(v) for v in p)
+            out.append((r, c))
+    return out
+
+
+def study_insertions(images: np.ndarray, labels: np.ndarray, pixel_spacing_rc: tuple[float, float], *,
+                     anterior_rc=None, inferior_rc=None, given_source: str = "markup",
+                     max_disagreement_deg: float = 30.0,
+                     settings: RVDetectionSettings = RVDetectionSettings()) -> list[SliceInsertion | None]:
+    """Insertion points of every slice of a stack (images, labels: (S, R, C)); None for slices without myocardium.
+
+    Given points (`anterior_rc` / `inferior_rc`: (2,) for every slice or (S, 2), None rows = not given)
+    win, with source `given_source`. The other slices are detected; with three or more detected
+    slices, a slice whose anterior or inferior angle is more than `max_disagreement_deg` from the
+    stack's (the medoid over the detected slices), or one where nothing was detected, takes the
+    stack's angles on its own epicardium (still "detected", with a note). Without any detection the
+    documented default is used (source "default").
+    """
+    if given_source not in SOURCES:
+        raise InputError(f"RV insertion source {given_source!r}: must be one of {', '.join(SOURCES)}")
+    lab = np.asarray(labels)
+    imgs = np.asarray(images)
+    n = lab.shape[0]
+    if imgs.shape != lab.shape:
+        raise InputError(f"RV insertion detection: images {imgs.shape} and labels {lab.shape} disagree")
+    ant, inf = _given(anterior_rc, n, "RV anterior insertion"), _given(inferior_rc, n, "RV inferior insertion")
+    out: list[SliceInsertion | None] = [None] * n
+    centers: dict[int, tuple[float, float]] = {}
+    found: dict[int, tuple[float, float]] = {}  # slice -> (anterior angle, inferior angle)
+    for s in range(n):
+        if not np.isin(lab[s], (HEALTHY_MYOCARDIUM, SCAR)).any():
+            continue
+        centers[s] = lv_center(lab[s])
+        if ant[s] is not None:
+            out[s] = SliceInsertion(ant[s], inf[s], given_source)
+            continue
+        hit = detect_rv_insertion(imgs[s], lab[s], pixel_spacing_rc, centers[s], settings)
+        if hit is not None:
+            found[s] = (angle_deg(hit.anterior_rc, centers[s]), angle_deg(hit.inferior_rc, centers[s]))
+            out[s] = SliceInsertion(hit.anterior_rc, hit.inferior_rc, "detected")
+    consensus = None
+    if found:
+        consensus = (_medoid_angle([a for a, _ in found.values()]), _medoid_angle([b for _, b in found.values()]))
+    for s, center in centers.items():
+        if out[s] is not None and out[s].source != "detected":
+            continue
+        if s in found:
+            off = max(_circular_distance(found[s][0], consensus[0]), _circular_distance(found[s][1], consensus[1]))
+            if len(found) < 3 or off <= max_disagreement_deg:
+                continue
+            note = f"detection {off:.0f} degrees off the other slices: the stack's insertion angles used"
+        elif consensus is not None:
+            note = "not detected on this slice: the other slices' insertion angles used"
+        else:
+            anterior = epicardial_point(lab[s], center, DEFAULT_ANTERIOR_INSERTION_DEG)
+            inferior = epicardial_point(lab[s], center, DEFAULT_ANTERIOR_INSERTION_DEG + 2 * DEFAULT_SEPTAL_OFFSET_DEG)
+            out[s] = SliceInsertion(anterior, inferior, "default", "RV insertion not detected: default 120 degrees used")
+            continue
+        out[s] = SliceInsertion(epicardial_point(lab[s], center, consensus[0]),
+                                epicardial_point(lab[s], center, consensus[1]), "detected", note)
+    return out
+
+
 def detect_rv_insertion(image: np.ndarray, labels: np.ndarray, pixel_spacing_rc: tuple[float, float],
                         center_rc: tuple[float, float] | None = None,
                         settings: RVDetectionSettings = RVDetectionSettings()) -> RVInsertion | None:
@@ -147,6 +268,8 @@ def detect_rv_insertion(image: np.ndarray, labels: np.ndarray, pixel_spacing_rc:
     cols = np.rint(center[1] + dist * np.cos(theta)).astype(np.int64)
     inside = (rows >= 0) & (rows < img.shape[0]) & (cols >= 0) & (cols < img.shape[1])
     bright = (img > threshold) & ~ndimage.binary_dilation(myo | blood)
+    if settings.upper_fraction is not None:  # fat is brighter than blood in bright-blood cine
+        bright &= img < blood_level + settings.upper_fraction * (blood_level - myo_level)
     components, _ = ndimage.label(bright)  # 4-connected bright regions outside the LV
     ids = np.where(inside, components[np.clip(rows, 0, img.shape[0] - 1), np.clip(cols, 0, img.shape[1] - 1)], 0)
     # each ray touches the component that fills most of its band (0 = none); the RV is the component

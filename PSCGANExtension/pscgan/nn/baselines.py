@@ -1,4 +1,5 @@
-"""A plain 3D U-Net baseline for the benchmark comparison (no SCLN, no attention, no adversary).
+"""Baselines: a plain 3D U-Net (benchmark comparison) and a plain 2D U-Net on frames as channels
+(trainable with `python -m training train --config unet2d`, evaluated by the same code).
 
 UNet3D(cfg, out_channels, base, condition_channels): cine (B, T, H, W) -> (B, out, H, W).
 Encoder: 4 levels of two 3x3x3 convolutions (LayerNorm per frame, LeakyReLU), spatial stride 2
@@ -17,7 +18,8 @@ from torch import Tensor, nn
 
 from .config import ModelConfig
 from .dilated import LEAK, FrameNorm, framewise
-from .generator import TimeWeighting
+from .output import CascadeOutput
+from .summary import TimeWeighting
 
 
 class DoubleConv3d(nn.Module):
@@ -92,3 +94,61 @@ def matching_base(cfg: ModelConfig, target_params: int, out_channels: int = 4, c
         else:
             high = mid
     return min((low, high), key=lambda b: abs(count(b) - target_params))
+
+
+class UNet2D(nn.Module):
+    """A plain 2D U-Net on the cine's frames as channels (the peer reviewers ask about).
+
+    cine (B, T, H, W) -> [frames, frames - temporal mean] (B, 2T, H, W) -> 4 levels of two 3x3
+    convolutions (widths cfg.unet_widths, BatchNorm, ReLU; 2x2 max-pool between levels) -> decoder
+    with transposed-free nearest upsampling, concatenated skips, two 3x3 convolutions -> 1x1 head:
+    (B, K, H, W) logits. It synthesises no LGE: `forward` returns a CascadeOutput whose `lge` is a
+    blank image (-1 everywhere) and whose phase-I mask is the segmentation itself, so the same
+    evaluation code runs; its LGE figures mean nothing.
+    """
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        widths = tuple(cfg.unet_widths)
+        cin = 2 * cfg.frames
+        self.down = nn.ModuleList()
+        for w in widths:
+            self.down.append(_double_conv2d(cin, w))
+            cin = w
+        self.up = nn.ModuleList(_double_conv2d(widths[i + 1] + widths[i], widths[i]) for i in reversed(range(len(widths) - 1)))
+        self.head = nn.Conv2d(widths[0], cfg.num_classes, 1)
+
+    def forward(self, cine: Tensor) -> Tensor:  # (B, T, H, W) -> logits (B, K, H, W)
+        x = torch.cat([cine, cine - cine.mean(dim=1, keepdim=True)], dim=1)  # (B, 2T, H, W)
+        skips = []
+        for i, block in enumerate(self.down):
+            x = block(F.max_pool2d(x, 2) if i else x)  # (B, w_i, H / 2^i, W / 2^i)
+            skips.append(x)
+        for block, skip in zip(self.up, reversed(skips[:-1])):
+            x = block(torch.cat([F.interpolate(x, scale_factor=2, mode="nearest"), skip], dim=1))
+        return self.head(x)  # (B, K, H, W)
+
+
+def _double_conv2d(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+    )
+
+
+class UNet2DModel(nn.Module):
+    """The U-Net in the cascade's interface: one trainable part `unet`, forward -> CascadeOutput."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.unet = UNet2D(cfg)
+
+    def forward(self, cine: Tensor) -> CascadeOutput:
+        from .generator import check_cine
+
+        check_cine(self.cfg, cine)
+        seg = self.unet(cine)
+        blank = seg.new_full((seg.shape[0], 1, *seg.shape[-2:]), -1.0)
+        return CascadeOutput(mask_logits=seg, lge=blank, seg_logits=seg)

@@ -43,7 +43,14 @@ class PSCGAN(nn.Module):
         return CascadeOutput(mask_logits=mask_logits, lge=lge, seg_logits=seg_logits)
 
 
-def build_generators(cfg: ModelConfig) -> PSCGAN:
+def build_generators(cfg: ModelConfig) -> nn.Module:
+    """The configuration's network: the PSCGAN cascade, or the 2D U-Net baseline (cfg.model)."""
+    if cfg.model == "unet2d":
+        from .baselines import UNet2DModel
+
+        return UNet2DModel(cfg)
+    if cfg.model != "pscgan":
+        raise ValueError(f"unknown model {cfg.model!r}; choose pscgan or unet2d")
     return PSCGAN(cfg)
 
 

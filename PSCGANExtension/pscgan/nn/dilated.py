@@ -112,13 +112,13 @@ class CausalTemporalConv(nn.Module):
         self.norm = FrameNorm(out_ch)
 
     def forward(self, x: Tensor) -> Tensor:  # (B, T, C, H, W)
-        b, t = x.shape[:2]
+        b, t, _, h, w = x.shape
         z = framewise(self.taps, x)  # (B, T, k*Cout, H, W): W_j x[t] for every tap j
-        co = self.out_ch
-        y = z[:, :, :co].clone()  # tap 0: the current frame
-        for j, s in enumerate(self.shifts[1:], start=1):
-            if s < t:
-                y[:, s:] += z[:, : t - s, j * co : (j + 1) * co]  # y[t] += W_j x[t - s]
+        taps = z.view(b, t, len(self.shifts), self.out_ch, h, w).unbind(2)  # k x (B, T, Cout, H, W)
+        y = taps[0]  # tap 0: the current frame
+        for tap, s in zip(taps[1:], self.shifts[1:]):
+            if s < t:  # y[t] += W_j x[t - s]: the tap's first t - s frames, delayed by s (zeros before frame 0)
+                y = y + F.pad(tap[:, : t - s], (0, 0, 0, 0, 0, 0, s, 0))
         return F.leaky_relu(framewise(self.norm, y), LEAK)
 
 
@@ -154,21 +154,37 @@ class FrameDown(nn.Module):
     neighbouring pixels is that stride on the 2D grid.
     """
 
-    def __init__(self, in_ch: int, out_ch: int, kernel: int):
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int = 2):
         super().__init__()
-        self.conv = nn.Conv2d(in_ch, out_ch, kernel, stride=2, padding=(kernel - 1) // 2)
+        self.stride = stride
+        self.conv = nn.Conv2d(in_ch, out_ch, kernel, stride=stride, padding=(kernel - 1) // 2)
         self.norm = FrameNorm(out_ch)
+        # With one or two input channels oneDNN's convolution (above all its backward) is slow on
+        # CPU; the same convolution as patches x weight matrix is several times faster.
+        self.as_matmul = in_ch * kernel * kernel <= 18
 
     def forward(self, x: Tensor) -> Tensor:
         return F.leaky_relu(framewise(self._conv_norm, x), LEAK)
 
     def _conv_norm(self, x: Tensor) -> Tensor:
-        return self.norm(self.conv(x))
+        return self.norm(self._conv(x))
+
+    def _conv(self, x: Tensor) -> Tensor:  # (N, Cin, H, W) -> (N, Cout, H/s, W/s)
+        if not self.as_matmul:
+            return self.conv(x)
+        conv, s = self.conv, self.stride
+        n, _, h, w = x.shape
+        k, pad = conv.kernel_size[0], conv.padding[0]
+        patches = F.unfold(x, k, padding=pad, stride=s)  # (N, Cin*k*k, H/s * W/s)
+        y = torch.matmul(conv.weight.view(conv.out_channels, -1), patches) + conv.bias.view(1, -1, 1)
+        return y.view(n, conv.out_channels, (h + 2 * pad - k) // s + 1, (w + 2 * pad - k) // s + 1)
 
 
-def spatial_down(in_ch: int, out_ch: int) -> FrameDown:
-    return FrameDown(in_ch, out_ch, 3)
+def spatial_down(in_ch: int, out_ch: int, stride: int = 2) -> FrameDown:
+    """3x3 stride-2 entry; with stride 4, 4x4 patches."""
+    return FrameDown(in_ch, out_ch, 3 if stride == 2 else stride, stride)
 
 
-def temporal_down(in_ch: int, out_ch: int) -> FrameDown:
-    return FrameDown(in_ch, out_ch, 2)
+def temporal_down(in_ch: int, out_ch: int, stride: int = 2) -> FrameDown:
+    """stride x stride patches (the paper's stride 4 along a frame read as a 1D vector, on the 2D grid)."""
+    return FrameDown(in_ch, out_ch, stride, stride)

@@ -1,7 +1,8 @@
 """Cine encoders: the SCLN encoder of the paper and the ablation encoders of Tables 3-5.
 
-Every encoder maps cine (B, T, H, W) to four feature maps, one per scale, each
-(B, T, C_i, H / 2^(i+1), W / 2^(i+1)) with C_i = cfg.channels[i]; the generator reduces the first
+Every encoder maps cine (B, T, H, W) to one feature map per scale, each
+(B, T, C_i, H / 2^(i+1), W / 2^(i+1)) with C_i = cfg.channels[i] (the SCLN encoder's first stage
+may stride 4: cfg.first_stride); the generator reduces the first
 three over time for the U-Net skips and flattens the fourth into the bottleneck.
 
 * `scln` - 4 SCLNs (spatial stride 2 each); the spatial-only / temporal-only / no-attention
@@ -25,12 +26,25 @@ from .scln import SCLN
 ENCODERS = ("scln", "conv3d", "convlstm", "conv3d_lstm")
 
 
+def stage_input_sizes(cfg: ModelConfig) -> list[int]:
+    """Spatial extent entering each encoder stage: size, size/first_stride, then halving."""
+    sizes = [cfg.size]
+    for i in range(len(cfg.channels) - 1):
+        sizes.append(sizes[-1] // (cfg.first_stride if i == 0 else 2))
+    return sizes
+
+
+def deepest_size(cfg: ModelConfig) -> int:
+    return stage_input_sizes(cfg)[-1] // 2
+
+
 class SCLNEncoder(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         chans = (1,) + tuple(cfg.channels)
+        sizes = stage_input_sizes(cfg)
         self.stages = nn.ModuleList(
-            SCLN(cfg, chans[i], chans[i + 1], cfg.size // 2**i) for i in range(len(cfg.channels))
+            SCLN(cfg, chans[i], chans[i + 1], sizes[i], cfg.first_stride if i == 0 else 2) for i in range(len(cfg.channels))
         )
 
     def forward(self, cine: Tensor) -> list[Tensor]:
@@ -56,10 +70,10 @@ class Conv3dBlock(nn.Module):
         return F.leaky_relu(framewise(self.norm, y.contiguous()), LEAK)
 
 
-def conv3d_stage(cfg: ModelConfig, in_ch: int, out_ch: int, size: int) -> nn.Sequential:
-    rates = usable_dilations(cfg.dilations, min(size // 2, cfg.frames))
+def conv3d_stage(cfg: ModelConfig, in_ch: int, out_ch: int, size: int, stride: int = 2) -> nn.Sequential:
+    rates = usable_dilations(cfg.dilations, min(size // stride, cfg.frames))
     blocks = [ResidualStack([Conv3dBlock(out_ch, out_ch, d) for d in rates]) for _ in range(cfg.residual_blocks)]
-    return nn.Sequential(Conv3dBlock(in_ch, out_ch, 1, stride=(1, 2, 2)), *blocks)
+    return nn.Sequential(Conv3dBlock(in_ch, out_ch, 1, stride=(1, stride, stride)), *blocks)
 
 
 class ConvLSTM(nn.Module):
@@ -103,15 +117,17 @@ def build_encoder(cfg: ModelConfig) -> nn.Module:
     if cfg.encoder == "scln":
         return SCLNEncoder(cfg)
     chans = (1,) + tuple(cfg.channels)
+    sizes = stage_input_sizes(cfg)
     stages: list[nn.Module] = []
     for i in range(len(cfg.channels)):
-        cin, cout, size = chans[i], chans[i + 1], cfg.size // 2**i
+        cin, cout, size = chans[i], chans[i + 1], sizes[i]
+        stride = cfg.first_stride if i == 0 else 2
         if cfg.encoder == "conv3d":
-            stages.append(conv3d_stage(cfg, cin, cout, size))
+            stages.append(conv3d_stage(cfg, cin, cout, size, stride))
         elif cfg.encoder == "convlstm":
-            stages.append(nn.Sequential(spatial_down(cin, cout), ConvLSTM(cout)))
+            stages.append(nn.Sequential(spatial_down(cin, cout, stride), ConvLSTM(cout)))
         elif cfg.encoder == "conv3d_lstm":
-            stages.append(nn.Sequential(conv3d_stage(cfg, cin, cout, size), ConvLSTM(cout)))
+            stages.append(nn.Sequential(conv3d_stage(cfg, cin, cout, size, stride), ConvLSTM(cout)))
         else:
             raise ValueError(f"unknown encoder {cfg.encoder!r}; choose one of {', '.join(ENCODERS)}")
     return StageEncoder(stages)

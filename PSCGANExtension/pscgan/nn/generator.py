@@ -1,10 +1,14 @@
 """The SCLN-based generator (section 4.2, Fig. 5) and the non-progressive parallel generator.
 
 cine (B, T, H, W) -> encoder: 4 feature maps (B, T, C_i, H/2^(i+1), W/2^(i+1))
-  skips: the first three reduced over T by a learned weighting ("dot layer")  -> (B, C_i, h_i, w_i)
-  bottleneck: flatten the fourth -> FC -> fc_features -> [concat the flattened condition] -> FC
-              -> code_channels x (H/16) x (W/16)
-  decoder: 4 x (Upsample x2 -> [concat skip] -> Conv3x3 -> LayerNorm -> LeakyReLU) -> 1x1 conv head
+  skips: the first three reduced over T (summary.py): the paper's learned weighting ("dot layer")
+         -> (B, C_i, h_i, w_i), or K learned temporal summaries -> (B, K, h_i, w_i);
+         optionally a full-resolution cine skip (B, Kc, H, W) (cfg.cine_skip_channels)
+  bottleneck "fc" (paper): flatten the fourth -> FC -> fc_features -> [concat the flattened condition]
+              -> FC -> code_channels x (H/16) x (W/16)
+  bottleneck "conv": temporal summary of the fourth [+ pooled condition] -> Conv3x3 -> code
+  decoder: 4 x (Upsample x2 -> [concat skip] [concat condition] -> decoder_convs x (Conv3x3 ->
+           LayerNorm -> LeakyReLU)) -> 1x1 conv head
 Output: logits (segmentation phases) or tanh (synthesis phase).
 """
 from __future__ import annotations
@@ -18,8 +22,9 @@ from torch import Tensor, nn
 from ..errors import InputError
 from .config import ModelConfig
 from .dilated import LEAK
-from .encoders import build_encoder
+from .encoders import build_encoder, deepest_size
 from .output import CascadeOutput
+from .summary import CinePath, CineSkip, motion_summaries, reduced_channels, skip_reducer
 
 OUTPUTS = ("logits", "tanh")
 
@@ -40,24 +45,13 @@ def check_condition(cfg: ModelConfig, condition: Tensor, channels: int) -> None:
         raise InputError(f"condition tensor: expected (batch, {channels}, {cfg.size}, {cfg.size}), got {tuple(condition.shape)}")
 
 
-class TimeWeighting(nn.Module):
-    """Learned softmax weighting over frames: (B, T, C, H, W) -> (B, C, H, W); starts as the mean."""
-
-    def __init__(self, frames: int):
-        super().__init__()
-        self.logits = nn.Parameter(torch.zeros(frames))
-
-    def forward(self, x: Tensor) -> Tensor:
-        w = torch.softmax(self.logits, dim=0)  # (T,)
-        return torch.einsum("btchw,t->bchw", x, w)
-
-
 class Bottleneck(nn.Module):
-    """(B, T, C4, h, w) [+ condition (B, Cc, H, W)] -> code (B, code_channels, h, w)."""
+    """The paper's fully connected bottleneck: (B, T, C4, h, w) [+ condition (B, Cc, H, W)]
+    -> code (B, code_channels, h, w)."""
 
     def __init__(self, cfg: ModelConfig, condition_channels: int):
         super().__init__()
-        self.low = cfg.size // 2 ** len(cfg.channels)
+        self.low = deepest_size(cfg)
         flat = cfg.channels[-1] * cfg.frames * self.low**2
         cond_flat = condition_channels * cfg.size**2
         self.reduce = nn.Linear(flat, cfg.fc_features)
@@ -72,22 +66,59 @@ class Bottleneck(nn.Module):
         return z.view(-1, self.code_channels, self.low, self.low)
 
 
-class UpBlock(nn.Module):
-    """Upsample x2 -> concat extras -> Conv3x3 -> LayerNorm -> LeakyReLU."""
+class ConvBottleneck(nn.Module):
+    """Convolutional bottleneck (no fully connected layer): (B, T, C4, h, w) -> reduced over time
+    like the skips (B, K, h, w) [+ condition average-pooled to h x w] -> 3x3 conv -> LayerNorm ->
+    LeakyReLU -> code (B, code_channels, h, w)."""
 
-    def __init__(self, in_ch: int, out_ch: int):
+    def __init__(self, cfg: ModelConfig, condition_channels: int):
+        super().__init__()
+        k = motion_summaries(cfg)
+        self.summary = skip_reducer(cfg.frames, cfg.channels[-1], k)
+        self.conv = nn.Conv2d(reduced_channels(cfg.channels[-1], k) + condition_channels, cfg.code_channels, 3, padding=1)
+        self.norm = nn.GroupNorm(1, cfg.code_channels)
+
+    def forward(self, deepest: Tensor, condition: Tensor | None) -> Tensor:
+        z = self.summary(deepest)  # (B, K, h, w)
+        if condition is not None:
+            z = torch.cat([z, F.adaptive_avg_pool2d(condition, z.shape[-1])], dim=1)
+        return F.leaky_relu(self.norm(self.conv(z)), LEAK)
+
+
+BOTTLENECKS = {"fc": Bottleneck, "conv": ConvBottleneck}
+
+
+def build_bottleneck(cfg: ModelConfig, condition_channels: int) -> nn.Module:
+    try:
+        return BOTTLENECKS[cfg.bottleneck](cfg, condition_channels)
+    except KeyError:
+        raise ValueError(f"unknown bottleneck {cfg.bottleneck!r}; choose one of {', '.join(BOTTLENECKS)}") from None
+
+
+class UpBlock(nn.Module):
+    """Upsample x2 -> concat extras -> `convs` x (Conv3x3 -> LayerNorm -> LeakyReLU)."""
+
+    def __init__(self, in_ch: int, out_ch: int, convs: int = 1):
         super().__init__()
         self.conv = nn.Conv2d(in_ch, out_ch, 3, padding=1)
         self.norm = nn.GroupNorm(1, out_ch)  # one group = layer normalisation over (C, H, W)
+        more: list[nn.Module] = []
+        for _ in range(convs - 1):
+            more += [nn.Conv2d(out_ch, out_ch, 3, padding=1), nn.GroupNorm(1, out_ch), nn.LeakyReLU(LEAK)]
+        self.more = nn.Sequential(*more)
 
     def forward(self, x: Tensor, extras: Sequence[Tensor]) -> Tensor:
         x = F.interpolate(x, scale_factor=2, mode="nearest")
         x = torch.cat([x, *extras], dim=1) if extras else x
-        return F.leaky_relu(self.norm(self.conv(x)), LEAK)
+        return self.more(F.leaky_relu(self.norm(self.conv(x)), LEAK))
 
 
 class Decoder(nn.Module):
-    """Code + skips (+ condition per block when cfg.condition_in_decoder) -> (B, out, H, W)."""
+    """Code + skips (+ condition per block when cfg.condition_in_decoder) -> (B, out, H, W).
+
+    Blocks 0..n-2 join the encoder skips (deepest first); the last, full-resolution block joins the
+    cine skip when cfg.cine_skip_channels > 0 (the paper: nothing).
+    """
 
     def __init__(self, cfg: ModelConfig, out_channels: int, condition_channels: int, output: str):
         super().__init__()
@@ -95,16 +126,18 @@ class Decoder(nn.Module):
             raise ValueError(f"unknown output {output!r}; choose one of {OUTPUTS}")
         self.output = output
         self.cond_in_blocks = cfg.condition_in_decoder and condition_channels > 0
-        skips = list(reversed(cfg.channels[:-1])) + [0]  # channels joining blocks 0..3
+        skips = list(reversed(skip_channels(cfg)))  # channels joining blocks 0.. (deepest first)
+        skips += [0] * (len(cfg.decoder_channels) - len(skips))
         cin = cfg.code_channels
         blocks = []
         for cout, skip in zip(cfg.decoder_channels, skips):
-            blocks.append(UpBlock(cin + skip + (condition_channels if self.cond_in_blocks else 0), cout))
+            blocks.append(UpBlock(cin + skip + (condition_channels if self.cond_in_blocks else 0), cout, cfg.decoder_convs))
             cin = cout
         self.blocks = nn.ModuleList(blocks)
         self.head = nn.Conv2d(cin, out_channels, 1)
 
     def forward(self, code: Tensor, skips: Sequence[Tensor], condition: Tensor | None) -> Tensor:
+        """skips: finest first, as the encoder gives them; a full-resolution cine skip last, if any."""
         x = code
         skips_deep_first = list(reversed(skips))
         for i, block in enumerate(self.blocks):
@@ -117,16 +150,48 @@ class Decoder(nn.Module):
         return torch.tanh(y) if self.output == "tanh" else y
 
 
-class Generator(nn.Module):
+def skip_channels(cfg: ModelConfig) -> list[int]:
+    """Channels of the skips Trunk.encode returns, finest first: the cine path (or cine skip), then
+    the encoder's maps but the deepest, reduced over time."""
+    cine = list(cfg.cine_path) or ([cfg.cine_skip_channels] if cfg.cine_skip_channels else [])
+    return cine + [reduced_channels(c, motion_summaries(cfg)) for c in cfg.channels[:-1]]
+
+
+class Trunk(nn.Module):
+    """What every decoder of a generator reads: cine (B, T, H, W) -> (skips finest first, deepest map).
+
+    skips: the cine skip (B, Kc, H, W) when configured, then the encoder's first three maps reduced
+    over time (B, K_i, H/2^(i+1), W/2^(i+1)); deepest: the fourth map, (B, T, C4, H/16, W/16).
+    A base class (not a submodule) so that the parameter names stay those of earlier bundles
+    (`encoder.*`, `skip_weights.*`).
+    """
+
+    def _build_trunk(self, cfg: ModelConfig) -> None:
+        self.encoder = build_encoder(cfg)
+        k = motion_summaries(cfg)
+        self.skip_weights = nn.ModuleList(skip_reducer(cfg.frames, c, k) for c in cfg.channels[:-1])
+        self.cine_skip = CineSkip(cfg.frames, cfg.cine_skip_channels, motion=cfg.temporal_pathway) if cfg.cine_skip_channels and not cfg.cine_path else None
+        self.cine_path = CinePath(cfg.frames, tuple(cfg.cine_path), motion=cfg.temporal_pathway) if cfg.cine_path else None
+
+    def encode(self, cine: Tensor) -> tuple[list[Tensor], Tensor]:
+        feats = self.encoder(cine)
+        skips = [reduce(f) for reduce, f in zip(self.skip_weights, feats[:-1])]
+        if self.cine_path is not None:
+            skips = self.cine_path(cine) + skips
+        elif self.cine_skip is not None:
+            skips.insert(0, self.cine_skip(cine))
+        return skips, feats[-1]
+
+
+class Generator(Trunk):
     """forward(cine (B, T, H, W), condition (B, Cc, H, W) | None) -> (B, out_channels, H, W)."""
 
     def __init__(self, cfg: ModelConfig, out_channels: int, condition_channels: int = 0, output: str = "logits"):
         super().__init__()
         self.cfg = cfg
         self.condition_channels = condition_channels
-        self.encoder = build_encoder(cfg)
-        self.skip_weights = nn.ModuleList(TimeWeighting(cfg.frames) for _ in cfg.channels[:-1])
-        self.bottleneck = Bottleneck(cfg, condition_channels)
+        self._build_trunk(cfg)
+        self.bottleneck = build_bottleneck(cfg, condition_channels)
         self.decoder = Decoder(cfg, out_channels, condition_channels, output)
 
     def forward(self, cine: Tensor, condition: Tensor | None = None) -> Tensor:
@@ -135,13 +200,12 @@ class Generator(nn.Module):
         check_cine(self.cfg, cine)
         if condition is not None:
             check_condition(self.cfg, condition, self.condition_channels)
-        feats = self.encoder(cine)
-        skips = [tw(f) for tw, f in zip(self.skip_weights, feats[:-1])]  # (B, C_i, h_i, w_i)
-        code = self.bottleneck(feats[-1], condition)
+        skips, deepest = self.encode(cine)
+        code = self.bottleneck(deepest, condition)
         return self.decoder(code, skips, condition)
 
 
-class ParallelGenerator(nn.Module):
+class ParallelGenerator(Trunk):
     """Progressive framework removed: one encoder and bottleneck, three parallel decoders
     (mask logits, LGE, segmentation logits), no condition between them."""
 
@@ -149,18 +213,16 @@ class ParallelGenerator(nn.Module):
         super().__init__()
         k = cfg.num_classes
         self.cfg = cfg
-        self.encoder = build_encoder(cfg)
-        self.skip_weights = nn.ModuleList(TimeWeighting(cfg.frames) for _ in cfg.channels[:-1])
-        self.bottleneck = Bottleneck(cfg, 0)
+        self._build_trunk(cfg)
+        self.bottleneck = build_bottleneck(cfg, 0)
         self.mask_head = Decoder(cfg, k, 0, "logits")
         self.lge_head = Decoder(cfg, 1, 0, "tanh")
         self.seg_head = Decoder(cfg, k, 0, "logits")
 
     def forward(self, cine: Tensor) -> CascadeOutput:
         check_cine(self.cfg, cine)
-        feats = self.encoder(cine)
-        skips = [tw(f) for tw, f in zip(self.skip_weights, feats[:-1])]
-        code = self.bottleneck(feats[-1], None)
+        skips, deepest = self.encode(cine)
+        code = self.bottleneck(deepest, None)
         return CascadeOutput(
             mask_logits=self.mask_head(code, skips, None),
             lge=self.lge_head(code, skips, None),

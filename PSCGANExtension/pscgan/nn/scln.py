@@ -16,13 +16,13 @@ from .dilated import spatial_down, spatial_pathway, temporal_down, temporal_path
 
 
 class SCLN(nn.Module):
-    """(xs, xt) each (B, T, C_in, H, W) -> (fs, ft, fused) each (B, T, C_out, H/2, W/2).
+    """(xs, xt) each (B, T, C_in, H, W) -> (fs, ft, fused) each (B, T, C_out, H/s, W/s), s = stride (2).
 
     `size` is the input spatial extent, used to drop dilation rates larger than the feature map.
     A pathway switched off by the configuration returns None.
     """
 
-    def __init__(self, cfg: ModelConfig, in_ch: int, out_ch: int, size: int):
+    def __init__(self, cfg: ModelConfig, in_ch: int, out_ch: int, size: int, stride: int = 2):
         super().__init__()
         if not (cfg.spatial_pathway or cfg.temporal_pathway):
             raise ValueError("an SCLN needs at least one pathway")
@@ -30,12 +30,12 @@ class SCLN(nn.Module):
         self.spatial = None
         self.temporal = None
         if cfg.spatial_pathway:
-            rates = usable_dilations(cfg.dilations, size // 2)
-            self.spatial = nn.Sequential(spatial_down(in_ch, out_ch), spatial_pathway(out_ch, rates, blocks, cfg.separable))
+            rates = usable_dilations(cfg.dilations, size // stride)
+            self.spatial = nn.Sequential(spatial_down(in_ch, out_ch, stride), spatial_pathway(out_ch, rates, blocks, cfg.separable))
         if cfg.temporal_pathway:
             rates = usable_dilations(cfg.dilations, cfg.frames)
             self.temporal = nn.Sequential(
-                temporal_down(in_ch, out_ch), temporal_pathway(out_ch, rates, blocks, cfg.temporal_kernel)
+                temporal_down(in_ch, out_ch, stride), temporal_pathway(out_ch, rates, blocks, cfg.temporal_kernel)
             )
         self.unit = MultiAttentionUnit(
             out_ch, cfg.attention_reduction, cfg.attention_pool,

@@ -118,6 +118,24 @@ def _quant_list(quantification, n: int) -> list[SliceQuantification | None]:
     return quant
 
 
+INSERTION_WORDS = {"detected": "detected", "markup": "user markup", "meta": "meta.json", "default": "default 120°",
+                   None: "given"}
+
+
+def _insertion_text(quant: list[SliceQuantification | None]) -> str:
+    """Which RV insertion points oriented the AHA segments, e.g. "RV insertion: detected (1-5), default 120° (6)"."""
+    by_source: dict[str, list[int]] = {}
+    for s, q in enumerate(quant):
+        if q is None:
+            continue
+        source = q.insertion_source if q.insertion_source is not None or q.anterior_insertion_rc is not None else "default"
+        by_source.setdefault(INSERTION_WORDS.get(source, str(source)), []).append(s + 1)
+    if len(by_source) == 1:
+        return f"RV insertion: {next(iter(by_source))}"
+    parts = [f"{word} ({', '.join(map(str, slices))})" for word, slices in by_source.items()]
+    return "RV insertion: " + ", ".join(parts)
+
+
 def _summary_text(quant: list[SliceQuantification | None]) -> str:
     measured = [q for q in quant if q is not None]
     if not measured:
@@ -129,8 +147,7 @@ def _summary_text(quant: list[SliceQuantification | None]) -> str:
     with_scar = sorted({f.segment for q in measured for f in q.segments if f.has_scar})
     lines = [f"Scar area: {scar:.2f} cm²", f"Myocardium area: {myo:.2f} cm²", f"Blood pool area: {blood:.2f} cm²",
              f"Scar ratio: {ratio}", "Segments with scar: " + (", ".join(map(str, with_scar)) or "none")]
-    if any(q.anterior_insertion_rc is None for q in measured):
-        lines.append("RV insertion: default (120°) used")
+    lines.append(_insertion_text(quant))
     lines.append("Research use only.")
     return "\n".join(lines)
 
