@@ -63,6 +63,7 @@ def test_train_stop_resume_export_and_predict(phantom_dir: Path, tmp_path: Path,
     assert pred.info["description"] == "tiny test model"
     leaked = [v for v in _strings(pred.info) if str(tmp_path) in v or str(phantom_dir) in v or v.startswith("/")]
     assert leaked == [], "training machine paths in the bundle's info (they reach every metrics.json)"
+    assert f"trained on {phantom_dir.name} (last phase seg" in pred.describe()  # the folder's name, not its path
     ck = torch.load(run / "checkpoint.pt", weights_only=True)
     assert pred.preprocess.to_dict() == ck["preprocess"] and pred.cfg.name == "tiny"
     assert pred.info["finished"] is True
@@ -131,3 +132,5 @@ def test_public_info_drops_paths_at_every_level_of_a_finetuned_bundle():
     clean = public_info(shipped)
     assert "/tmp" not in json.dumps(clean) and "~/" not in json.dumps(clean) and "models/" not in json.dumps(clean)
     assert clean["epoch"] == 57 and clean["base_info"]["base_info"]["ablation_row"] == "no_adversarial"
+    assert clean["training_data"] == "train1" and clean["finetuned_from"] == "pscgan_cpu.safetensors"
+    assert clean["base_info"]["base_info"]["training_data"] == "train" and "source_run" not in clean

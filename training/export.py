@@ -19,12 +19,18 @@ from .trainer import CHECKPOINT_NAME
 
 
 PATH_KEYS = ("data", "source_run", "finetuned_from")  # where the run's inputs lay on the training machine
+NAME_KEYS = {"data": "training_data", "finetuned_from": "finetuned_from"}  # kept as the last name only
 
 
 def public_info(info: dict) -> dict:
-    """`info` (and the info of the bundles it grew from, `base_info`) without paths of the training machine."""
+    """`info` (and the info of the bundles it grew from, `base_info`) without paths of the training machine.
+
+    Of the training data folder and the bundle fine-tuned from only the last name is kept (`training_data`,
+    `finetuned_from`), which is what the module's model label shows (pscgan.inference.Predictor.describe)."""
     out = {}
     for key, value in info.items():
+        if key in NAME_KEYS and isinstance(value, str) and Path(value).name not in ("", "~"):
+            out[NAME_KEYS[key]] = Path(value).name
         if key in PATH_KEYS or (isinstance(value, str) and (os.path.isabs(value) or value.startswith("~"))):
             continue
         out[key] = public_info(value) if isinstance(value, dict) else value
