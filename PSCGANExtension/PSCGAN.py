@@ -20,6 +20,7 @@ from slicer.ScriptedLoadableModule import (
 )
 from slicer.util import VTKObservationMixin
 
+from PSCGANLib.export import export_folder
 from PSCGANLib.install import slicer_installer
 from PSCGANLib.job import BackgroundJob
 from PSCGANLib.logic import PSCGANLogic as SceneLogic
@@ -231,7 +232,7 @@ class PSCGANWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         with slicer.util.tryWithErrorDisplay("Could not export the case.", waitCursor=True):
             base = Path(str(p.exportFolder)) if str(p.exportFolder) not in ("", ".") else Path(slicer.app.temporaryPath)
             folder = self.logic.export_case_for_training(p.inputCine, p.realLGE, p.outputSegmentation,
-                                                         base / p.inputCine.GetName())
+                                                         export_folder(base, p.inputCine.GetName()))
             lge = "with the real LGE" if p.realLGE else "without an LGE (segmentation phases only)"
             self.ui.statusLabel.text = f"Exported to {folder} {lge}"
 

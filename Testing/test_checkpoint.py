@@ -42,6 +42,14 @@ def test_bundle_round_trip_gives_identical_weights_and_configs(bundle: Path, tin
     assert (bundle.parent / (bundle.name + ".sha256")).read_text().split()[0] == hashlib.sha256(bundle.read_bytes()).hexdigest()
 
 
+@pytest.mark.skipif(__import__("shutil").which("sha256sum") is None, reason="needs coreutils' sha256sum")
+def test_sidecar_passes_sha256sum_check_in_the_bundles_folder(bundle: Path):
+    import subprocess
+
+    proc = subprocess.run(["sha256sum", "-c", bundle.name + ".sha256"], cwd=bundle.parent, capture_output=True, text=True)
+    assert proc.returncode == 0 and f"{bundle.name}: OK" in proc.stdout, proc.stdout + proc.stderr
+
+
 def test_bundle_checksum_mismatch_names_the_file(bundle: Path):
     with pytest.raises(CheckpointError, match=rf"{bundle.name}: checksum mismatch \(expected 000000"):
         ck.load_bundle(bundle, expected_sha256="0" * 64)

@@ -222,3 +222,166 @@ def test_user_centre_outside_image(study):
         prepare(good, centers_rc=(R + 10.0, 3.0))
     with pytest.raises(InputError, match="one per slice"):
         prepare(good, centers_rc=np.zeros((S + 1, 2)))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_nifti_is_refused_not_zeroed(study, tmp_path, bad):
+    """SimpleITK's reader turns NaN / Inf into 0: the raw data must be checked before it."""
+    import SimpleITK as sitk
+
+    pixels = study.pixels.copy()
+    pixels[1, 3, 4, 5] = bad
+    path = tmp_path / "cine.nii.gz"
+    sitk.WriteImage(_sitk_4d(CineStudy(pixels=pixels, spacing=study.spacing, frame_interval_ms=40.0)), str(path))
+    with pytest.raises(InputError) as err:
+        read_cine(path)
+    assert _one_line(err) == f"{path}: 1 NaN or infinite voxel values (first in slice 2, frame 4)"
+
+
+def test_non_finite_training_volume_is_refused(tmp_path):
+    """The LGE / label volumes of training cases go through the same check."""
+    import SimpleITK as sitk
+
+    from pscgan.io.readers import read_lge
+
+    lge = np.random.default_rng(1).random((3, R, C)).astype(np.float32)
+    lge[2, 1, 1] = np.nan
+    path = tmp_path / "lge.nii.gz"
+    sitk.WriteImage(sitk.GetImageFromArray(lge), str(path))
+    with pytest.raises(InputError, match="NaN or infinite"):
+        read_lge(path)
+
+
+def test_one_frame_nifti_says_one_frame(study, tmp_path):
+    import SimpleITK as sitk
+
+    one = CineStudy(pixels=study.pixels[:, :1].copy(), spacing=study.spacing, frame_interval_ms=40.0)
+    path = tmp_path / "one.nii.gz"
+    sitk.WriteImage(_sitk_4d(one), str(path))
+    with pytest.raises(InputError) as err:
+        read_cine(path)
+    assert "only 1 frame" in _one_line(err) and "3D volume" not in str(err.value)
+
+
+def _gzip_nifti_bomb(path, shape):
+    """A float32 NIfTI-1 .nii.gz of `shape` (X, Y, Z, T) full of zeros: tiny on disk, huge once expanded."""
+    import gzip
+    import struct
+
+    header = bytearray(352)
+    struct.pack_into("<i", header, 0, 348)
+    struct.pack_into("<8h", header, 40, len(shape), *shape, *([1] * (7 - len(shape))))
+    struct.pack_into("<hh", header, 70, 16, 32)  # float32
+    struct.pack_into("<8f", header, 76, 1.0, *([1.0] * 7))
+    struct.pack_into("<f", header, 108, 352.0)
+    header[344:348] = b"n+1\0"
+    n = int(np.prod(shape)) * 4
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(bytes(header))
+        zeros = bytes(1 << 20)
+        for _ in range(n // len(zeros)):
+            f.write(zeros)
+        f.write(bytes(n % len(zeros)))
+
+
+def test_decompression_bomb_is_refused_from_the_header(tmp_path, monkeypatch):
+    import tracemalloc
+
+    path = tmp_path / "bomb.nii.gz"
+    _gzip_nifti_bomb(path, (256, 256, 16, 32))  # 134 MB of zeros in ~130 KB
+    assert path.stat().st_size < 1_000_000
+    monkeypatch.setenv("PSCGAN_MAX_VOXELS", str(10_000_000))
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError) as err:
+            read_cine(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in _one_line(err) and "33,554,432 voxels" in str(err.value) and "PSCGAN_MAX_VOXELS" in str(err.value)
+    assert peak < 20_000_000, f"{peak} bytes allocated before refusing"
+
+
+def test_nrrd_size_limit(tmp_path, monkeypatch):
+    path = tmp_path / "big.nrrd"
+    header = "NRRD0004\ntype: float\ndimension: 4\nsizes: 4000 4000 50 30\nencoding: gzip\nendian: little\n\n"
+    path.write_bytes(header.encode() + b"\x1f\x8b")
+    with pytest.raises(InputError) as err:
+        read_cine(path)
+    assert str(path) in _one_line(err) and "24,000,000,000 voxels" in str(err.value)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_dicom_huge_rows_columns_refused_before_allocating(study, tmp_path):
+    import pydicom
+
+    _write_dicom_series(study, tmp_path)
+    victim = sorted(tmp_path.glob("*.dcm"))[3]
+    ds = pydicom.dcmread(victim)
+    ds.Rows, ds.Columns = 60000, 60000
+    ds.save_as(victim)
+    with pytest.raises(InputError) as err:
+        read_cine(tmp_path)
+    assert str(victim) in _one_line(err) and "3,600,000,000 voxels" in str(err.value)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("keep", [132, 400, 1024])
+def test_dicom_cut_to_1kb_is_named(sunnybrook_dir, tmp_path, keep):
+    """A real file cut short keeps its file meta but loses Rows, IPP and pixel data: it is named, not skipped."""
+    src = sunnybrook_dir / "dicoms" / "SCD0000201"
+    for f in sorted(src.glob("*.dcm"))[:20]:
+        shutil.copy(f, tmp_path / f.name)
+    victim = sorted(tmp_path.glob("*.dcm"))[5]
+    victim.write_bytes(victim.read_bytes()[:keep])
+    with pytest.raises(InputError) as err:
+        read_cine(tmp_path)
+    assert _one_line(err).startswith(f"{victim}: ") and "truncated" in str(err.value)
+
+
+def test_messages_show_numbers_plainly():
+    from pscgan.metrics.aha import angle_deg
+
+    with pytest.raises(InputError) as err:
+        angle_deg(np.array([np.nan, 1.0]), np.array([2.0, 3.0]), "RV insertion")
+    assert str(err.value) == "RV insertion (nan, 1): coordinates must be finite numbers"
+    with pytest.raises(InputError) as err:
+        angle_deg(np.array([2.0, 3.5]), np.array([2.0, 3.5]), "RV insertion")
+    assert str(err.value) == "RV insertion (2, 3.5): coincides with the LV centre (2, 3.5)"
+
+
+def test_default_limit_refuses_a_900_mb_nifti_from_its_header_alone(tmp_path, monkeypatch):
+    """The issue's case (856 KB of gzip expanding to 900 MB of float32) under the default limit: only the
+    header is needed to refuse it, so the test writes just the header."""
+    import gzip
+    import struct
+
+    monkeypatch.delenv("PSCGAN_MAX_VOXELS", raising=False)
+    shape = (256, 256, 120, 30)  # 235,929,600 float32 voxels = 900 MiB
+    header = bytearray(352)
+    struct.pack_into("<i", header, 0, 348)
+    struct.pack_into("<8h", header, 40, 4, *shape, 1, 1, 1)
+    struct.pack_into("<hh", header, 70, 16, 32)
+    struct.pack_into("<f", header, 108, 352.0)
+    header[344:348] = b"n+1\0"
+    path = tmp_path / "bomb.nii.gz"
+    path.write_bytes(gzip.compress(bytes(header) + bytes(1 << 16)))
+    with pytest.raises(InputError) as err:
+        read_cine(path)
+    assert "235,929,600 voxels" in _one_line(err) and "limit of 134,217,728" in str(err.value)
+
+
+def test_nifti_whose_data_offset_points_into_the_header_is_refused(study, tmp_path):
+    """SimpleITK reads such a file from byte 0, header bytes as pixels: a silently wrong image."""
+    import struct
+
+    import SimpleITK as sitk
+
+    path = tmp_path / "cine.nii"
+    sitk.WriteImage(_sitk_4d(study), str(path))
+    raw = bytearray(path.read_bytes())
+    struct.pack_into("<f", raw, 108, 0.0)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(InputError) as err:
+        read_cine(path)
+    assert _one_line(err) == f"{path}: corrupt NIfTI header (vox_offset 0 lies inside the header)"

@@ -17,14 +17,16 @@ from training.__main__ import main
 def test_every_row_is_a_buildable_configuration():
     base = get_config("tiny")
     x = torch.zeros(1, base.frames, base.size, base.size)
-    for row, spec in ablate.ROWS.items():
+    for row, spec in ablate.ROWS.items():  # rows are ablate.Row dataclasses
         cfg = ablate.row_config(base, row)
+        if spec.config is not None:  # a named configuration (the unet2d baseline), at the base's input size
+            assert cfg.model == get_config(spec.config).model, row
         for k, v in spec.changes.items():
             assert getattr(cfg, k) == v
         assert (cfg.frames, cfg.size) == (base.frames, base.size)
         with torch.no_grad():
             out = build_generators(cfg)(x)
-        assert out.lge.shape == (1, 1, base.size, base.size), row
+        assert out.lge.shape == (1, 1, cfg.size, cfg.size), row
     expected = {"no_adversarial", "no_progressive", "conv3d", "convlstm", "conv3d_lstm", "spatial_only",
                 "temporal_only", "no_multi_attention", "no_synthetic_regularization", "no_auxiliary_loss",
                 "wgan_gp", "lsgan", "full", "full_seed1", "spatial_only_seed1", "unet2d"}

@@ -58,8 +58,12 @@ def test_train_stop_resume_export_and_predict(phantom_dir: Path, tmp_path: Path,
     assert main(["train", *common, "--resume"]) == 0
     with open(run / "metrics.csv") as f:
         assert [r["phase"] for r in csv.DictReader(f)] == ["pri", "sys", "seg"]
-    assert main(["export", str(run), "--out", str(bundle)]) == 0
+    assert main(["export", str(run), "--out", str(bundle), "--description", "tiny test model"]) == 0
     pred = Predictor.load(bundle, device="cpu")
+    assert pred.info["description"] == "tiny test model"
+    leaked = [v for v in _strings(pred.info) if str(tmp_path) in v or str(phantom_dir) in v or v.startswith("/")]
+    assert leaked == [], "training machine paths in the bundle's info (they reach every metrics.json)"
+    assert f"trained on {phantom_dir.name} (last phase seg" in pred.describe()  # the folder's name, not its path
     ck = torch.load(run / "checkpoint.pt", weights_only=True)
     assert pred.preprocess.to_dict() == ck["preprocess"] and pred.cfg.name == "tiny"
     assert pred.info["finished"] is True
@@ -74,6 +78,22 @@ def test_train_stop_resume_export_and_predict(phantom_dir: Path, tmp_path: Path,
     assert pred_half.info["stored_dtype"] == "float16"
     x = np.random.default_rng(0).uniform(-1, 1, (2, 8, 32, 32)).astype(np.float32)
     np.testing.assert_allclose(pred_half.predict(x).lge, pred.predict(x).lge, atol=0.05)
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def test_resume_without_a_checkpoint_is_refused(tmp_path: Path, phantom_dir: Path, capsys):
+    run = tmp_path / "fresh"
+    assert main(["train", "--config", "tiny", "--data", str(phantom_dir), "--out", str(run), "--resume", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(f"{run}: no checkpoint.pt to resume from; start the run without --resume") and "\n" not in err
+    assert not (run / "split.json").exists()
 
 
 def test_user_errors_are_one_line(tmp_path: Path, phantom_dir: Path, capsys):
@@ -98,3 +118,19 @@ def test_a_finished_run_folder_is_not_overwritten_without_resume(phantom_dir: Pa
     assert main(["train", "--config", "tiny", "--data", str(phantom_dir), "--out", str(run), "--quiet", "--resume",
                  "--epochs", "1", "--batch-size", "2", "--no-tensorboard"]) == 2
     assert "checkpoint.pt: truncated or not a PSCGAN checkpoint" in capsys.readouterr().err
+
+
+def test_public_info_drops_paths_at_every_level_of_a_finetuned_bundle():
+    from training.export import public_info
+
+    shipped = {  # the shape of the shipped bundle's info: fine-tuned twice from an ablation candidate
+        "data": "/tmp/ft/train1", "finetuned_from": "PSCGANExtension/pscgan/models/pscgan_cpu.safetensors",
+        "source_run": "/tmp/ft/run2", "epoch": 57,
+        "base_info": {"data": "/tmp/ft/train1", "source_run": "/tmp/ft/run", "note": "~/runs/x",
+                      "base_info": {"data": "/tmp/w/train", "ablation_row": "no_adversarial", "phases": ["pri"]}},
+    }
+    clean = public_info(shipped)
+    assert "/tmp" not in json.dumps(clean) and "~/" not in json.dumps(clean) and "models/" not in json.dumps(clean)
+    assert clean["epoch"] == 57 and clean["base_info"]["base_info"]["ablation_row"] == "no_adversarial"
+    assert clean["training_data"] == "train1" and clean["finetuned_from"] == "pscgan_cpu.safetensors"
+    assert clean["base_info"]["base_info"]["training_data"] == "train" and "source_run" not in clean

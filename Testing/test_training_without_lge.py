@@ -45,10 +45,10 @@ def test_synthesis_phase_skips_samples_without_lge_and_reports_them(tmp_path):
     trainer = Trainer(cfg, train, data.subset([4, 5]), tmp_path, TrainOptions(epochs=1, quiet=True))
     to_batch = trainer._to_batch
 
-    def spy(idx, offsets):
+    def spy(idx, offsets, *rest):  # rest: the batch's augmentation generator (training.augment)
         if trainer._current_phase == "sys":
             seen_sys.extend(int(i) for i in idx)
-        return to_batch(idx, offsets)
+        return to_batch(idx, offsets, *rest)
 
     epoch = trainer._epoch
 

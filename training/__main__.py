@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", required=True, help="bundle file (.safetensors); a .sha256 sidecar is written beside it")
     e.add_argument("--allow-unfinished", action="store_true", help="export even if not every phase has finished")
     e.add_argument("--half", action="store_true", help="store the weights as float16 (half the size; how the shipped model is stored)")
+    e.add_argument("--description", default=None, help="what the model is, in words (recorded in the bundle and in "
+                   "every metrics.json); default: configuration, phases and whether training finished")
 
     a = sub.add_parser("ablate", help="train ablation rows on one split and tabulate them")
     _add_train_options(a)

@@ -49,6 +49,15 @@ def load_split(args, cfg, run_dir: Path):
     return data.subset(tr), data.subset(va), pre
 
 
+def check_run_folder(run_dir: Path, resume: bool) -> None:
+    """--resume needs RUN/checkpoint.pt; without --resume a folder holding one is not overwritten."""
+    has_checkpoint = (run_dir / "checkpoint.pt").exists()
+    if has_checkpoint and not resume:
+        raise InputError(f"{run_dir}: already holds a training run; pass --resume to continue it or choose a new --out")
+    if resume and not has_checkpoint:
+        raise InputError(f"{run_dir}: no checkpoint.pt to resume from; start the run without --resume")
+
+
 def run_train(args) -> int:
     from pscgan.inference import resolve_device
 
@@ -58,8 +67,7 @@ def run_train(args) -> int:
 
     cfg = model_config(args.config)
     run_dir = Path(args.out)
-    if (run_dir / "checkpoint.pt").exists() and not args.resume:
-        raise InputError(f"{run_dir}: already holds a training run; pass --resume to continue it or choose a new --out")
+    check_run_folder(run_dir, args.resume)
     ctx = setup(resolve_device(args.device))
     try:
         train, val, pre = load_split(args, cfg, run_dir)

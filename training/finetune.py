@@ -16,7 +16,7 @@ def run_finetune(args) -> int:
     from pscgan.checkpoint import load_bundle
     from pscgan.inference import resolve_device
 
-    from .cli_train import load_split
+    from .cli_train import check_run_folder, load_split
     from .distributed import setup
     from .trainer import TrainOptions, Trainer
 
@@ -29,8 +29,7 @@ def run_finetune(args) -> int:
         weights[3] = float(args.scar_weight)
         cfg = cfg.with_changes(class_weights=tuple(weights))
     run_dir = Path(args.out)
-    if (run_dir / "checkpoint.pt").exists() and not args.resume:
-        raise InputError(f"{run_dir}: holds a checkpoint already; pass --resume to continue it or choose a new --out")
+    check_run_folder(run_dir, args.resume)
     ctx = setup(resolve_device(args.device))
     try:
         train, val, _ = load_split(args, cfg, run_dir)

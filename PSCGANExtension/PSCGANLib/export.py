@@ -6,12 +6,14 @@ the model's own LGE-equivalent image is never exported (training the synthesis p
 teach the model to copy itself). The real LGE is resampled to the cine's geometry (`resample_to_study`),
 which must cover the labelled heart. Without an LGE the case trains the segmentation phases only
 (training.data). Geometry is the cine's. Written into a temporary folder and renamed into place; an
-existing non-case folder is never overwritten.
+existing folder is never overwritten or deleted (export_folder picks a new one), and a node name becomes
+one path component (safe_folder_name) so it cannot leave the chosen folder.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -72,6 +74,40 @@ def _image(array: np.ndarray, study: CineStudy, frame_ms: float | None = None):
     return image
 
 
+def safe_folder_name(name: str, default: str = "case") -> str:
+    """`name` (a node name, perhaps from a DICOM SeriesDescription) as ONE harmless path component.
+
+    Separators, "..", leading dots and anything but letters, digits, space and -_.() become "_"; empty -> default."""
+    text = re.sub(r"[^\w \-.()]", "_", str(name), flags=re.ASCII).strip(" .")
+    text = re.sub(r"\.{2,}", "_", text)[:100].strip(" .")
+    return text or default
+
+
+def export_folder(base: Path, name: str) -> Path:
+    """A new folder for one export inside `base`: base/<safe name>, or base/<safe name>_2, _3, ... if taken."""
+    base = Path(base)
+    stem = safe_folder_name(name)
+    folder, n = base / stem, 1
+    while folder.exists() or folder.is_symlink():
+        n += 1
+        folder = base / f"{stem}_{n}"
+    return folder
+
+
+def _refuse_existing(folder: Path) -> None:
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise InputError(f"{folder}: exists and is not a case folder; not overwriting it")
+    if folder.is_dir() and any(folder.iterdir()):
+        what = "an earlier export" if (folder / "meta.json").is_file() else "not a case folder"
+        raise InputError(f"{folder}: exists and holds files ({what}); not overwriting it, export into a new folder")
+
+
+def _normal_permissions(path: Path) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o777 & ~umask)
+
+
 def export_case(study: CineStudy, lge: np.ndarray | None, labels: np.ndarray, folder: Path,
                 lge_source: str | None = None) -> Path:
     """study.pixels (S, T, R, C), a real lge (S, R, C) or None, labels (S, R, C) -> training case folder; returns it.
@@ -80,12 +116,12 @@ def export_case(study: CineStudy, lge: np.ndarray | None, labels: np.ndarray, fo
     import SimpleITK as sitk
 
     folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or (any(folder.iterdir()) and not (folder / "meta.json").is_file())):
-        raise InputError(f"{folder}: exists and is not a case folder; not overwriting it")
+    _refuse_existing(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     labels = np.asarray(labels, np.uint8)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
+        _normal_permissions(tmp)  # mkdtemp's 0700 would keep the exported case from everyone else
         cine = np.transpose(study.pixels, (1, 0, 2, 3)).astype(np.float32)  # (T, S, R, C)
         sitk.WriteImage(_image(cine, study, study.frame_interval_ms), str(tmp / "cine.nii.gz"), useCompression=True)
         if lge is not None:
@@ -107,9 +143,8 @@ def export_case(study: CineStudy, lge: np.ndarray | None, labels: np.ndarray, fo
             "labels": {"0": "other", "1": "blood pool", "2": "healthy myocardium", "3": "scar"},
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
+        _refuse_existing(folder)  # nothing is ever deleted: an earlier export stays as it is
+        os.rename(tmp, folder)  # (onto an empty folder at most: a non-empty one makes the rename fail)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

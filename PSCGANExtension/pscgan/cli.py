@@ -52,6 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     except PSCGANError as err:
         print(f"pscgan: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a file or folder the system refused (permissions, disk full, ...): name it
+        print(f"pscgan: error: {err.filename or ''}{': ' if err.filename else ''}{err.strerror or err}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("pscgan: error: out of memory (see PSCGAN_MAX_VOXELS in the README to refuse such inputs early)",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("pscgan: interrupted; nothing was written", file=sys.stderr)
         return 130

@@ -1,21 +1,20 @@
 """Everything `pscgan infer` writes for one study, written so that nothing half-made is left.
 
 All files are first written into a hidden staging folder beside the output folder; only when every
-file is complete are they moved into place (each move is an atomic rename on the same file
-system). A failure or a cancel before that leaves the output folder exactly as it was.
+file is complete does the staging folder replace the output folder, in one swap (pscgan.outfolder).
+A failure, a cancel or a kill before that leaves the output folder exactly as it was.
 """
 from __future__ import annotations
 
 import csv
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
 from .io.writers import write_volume
+from .outfolder import fault_point, os_error, reserve
 from .pipeline import ROW_KEYS, StudyResult
 
 OUTPUT_FILES = (
@@ -60,28 +59,28 @@ def write_report(result: StudyResult, path: Path) -> Path:
 
 
 def write_outputs(result: StudyResult, out_dir: Path, *, report: bool = True, extra: dict | None = None) -> dict[str, Path]:
-    """Write all outputs of `result` into `out_dir` (created if needed); returns name -> path."""
+    """Write all outputs of `result` as the folder `out_dir` (see pscgan.outfolder); returns name -> path.
+
+    Takes the folder's lock unless the caller already holds it (`reserve(out_dir, OUTPUT_FILES)` before the
+    work, as `pscgan infer` does, so that an unusable --out is refused before the model runs)."""
     from .mrml.files import write_mrml_outputs
 
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"{out_dir}: exists and is not a folder")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
-        write_mrml_outputs(result.lge, result.labels, result.study, staging)
-        write_volume(result.lge, result.study, staging / "lge.nii.gz")
-        write_volume(result.labels.astype(np.uint8), result.study, staging / "labels.nii.gz")
-        write_metrics_json(result, staging / "metrics.json", extra)
-        write_metrics_csv(result.table_rows, staging / "metrics.csv")
-        if report:
-            write_report(result, staging / "report.png")
-        out_dir.mkdir(exist_ok=True)
-        written = {}
-        for f in sorted(staging.iterdir()):
-            target = out_dir / f.name
-            f.replace(target)
-            written[f.name] = target
-        return written
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with reserve(out_dir, OUTPUT_FILES) as folder:
+        staging = folder.new_staging()
+        try:
+            write_mrml_outputs(result.lge, result.labels, result.study, staging)
+            write_volume(result.lge, result.study, staging / "lge.nii.gz")
+            write_volume(result.labels.astype(np.uint8), result.study, staging / "labels.nii.gz")
+            write_metrics_json(result, staging / "metrics.json", extra)
+            write_metrics_csv(result.table_rows, staging / "metrics.csv")
+            if report:
+                write_report(result, staging / "report.png")
+            fault_point("staged")
+            names = sorted(f.name for f in staging.iterdir())
+            folder.publish(staging)
+        except OSError as err:
+            raise os_error(err, folder.out) from None
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        return {name: folder.out / name for name in names}

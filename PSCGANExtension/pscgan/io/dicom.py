@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError
+from .limits import check_voxels
 from .study import CineStudy, validated_study
 
 POSITION_TOLERANCE_MM = 0.1  # two IPPs closer than this along the normal are the same slice
@@ -82,7 +83,7 @@ def _instance(path: Path, ds) -> _Instance:
         position=position,
         orientation=orientation,
         pixel_spacing=(float(spacing[0]), float(spacing[1])),
-        shape=(int(ds.Rows), int(ds.Columns)),
+        shape=image_shape(ds, path),
         trigger_time=trigger_time,
         instance_number=number,
     )
@@ -105,6 +106,41 @@ def _pixels(inst: _Instance) -> np.ndarray:
     return arr * np.float32(slope) + np.float32(intercept)
 
 
+def _is_image_sop(ds) -> bool:
+    """The file says it is an image (its SOP class, else its file meta's): then it must hold pixel data."""
+    from pydicom.uid import UID
+
+    uid = ds.get("SOPClassUID") or getattr(ds, "file_meta", {}).get("MediaStorageSOPClassUID")
+    try:
+        return bool(uid) and "Image Storage" in UID(str(uid)).name
+    except Exception:
+        return False
+
+
+def _whole_number(ds, keyword: str, path: Path) -> int:
+    try:
+        value = int(getattr(ds, keyword))
+    except (AttributeError, TypeError, ValueError):
+        raise InputError(f"{path}: missing or unreadable {keyword}") from None
+    if value < 1:
+        raise InputError(f"{path}: {keyword} must be positive, got {value}")
+    return value
+
+
+def number_of_frames(ds, path: Path) -> int:
+    value = getattr(ds, "NumberOfFrames", None)
+    if value in (None, ""):
+        return 1
+    return _whole_number(ds, "NumberOfFrames", path)
+
+
+def image_shape(ds, path: Path) -> tuple[int, int]:
+    """(Rows, Columns) checked against the size limit before any pixel data is decoded."""
+    shape = (_whole_number(ds, "Rows", path), _whole_number(ds, "Columns", path))
+    check_voxels(shape[0] * shape[1] * number_of_frames(ds, path), path)
+    return shape
+
+
 def _candidate_files(folder: Path) -> list[Path]:
     files = [
         p
@@ -119,7 +155,7 @@ def _series_summary(groups: dict[str, list[tuple[Path, object]]]) -> str:
     parts = []
     for uid, items in groups.items():
         desc = str(getattr(items[0][1], "SeriesDescription", "") or "").strip()
-        parts.append(f"{uid}" + (f" '{desc}'" if desc else "") + f" ({len(items)} images)")
+        parts.append(f"{uid}" + (f" '{desc}'" if desc else "") + f" ({len(items)} image{'s' if len(items) != 1 else ''})")
     return "; ".join(parts)
 
 
@@ -146,7 +182,7 @@ def _read(path: Path, series_uid, frame_interval_ms: float | None, min_frames: i
         ds = _dcmread(path, header_only=True)
         if ds is None:
             raise InputError(f"{path}: not a DICOM file")
-        if int(getattr(ds, "NumberOfFrames", 1) or 1) > 1:
+        if number_of_frames(ds, path) > 1:
             from .dicom_multiframe import read_multiframe_cine
 
             return read_multiframe_cine(path, frame_interval_ms=frame_interval_ms, min_frames=min_frames)
@@ -164,8 +200,10 @@ def _read(path: Path, series_uid, frame_interval_ms: float | None, min_frames: i
                 raise InputError(f"{f}: not a DICOM file (no DICOM header)")
             continue
         if "PixelData" not in ds:
-            if "Rows" in ds or "ImagePositionPatient" in ds:
+            if "Rows" in ds or "ImagePositionPatient" in ds or _is_image_sop(ds):
                 raise InputError(f"{f}: DICOM image without pixel data (truncated file?)")
+            if len(ds) == 0:
+                raise InputError(f"{f}: DICOM file holds no data elements (truncated file?)")
             continue  # reports, presentation states, ...
         images.append((f, ds))
     if not images:
@@ -183,12 +221,12 @@ def _read(path: Path, series_uid, frame_interval_ms: float | None, min_frames: i
     elif len(groups) > 1:
         raise InputError(
             f"{path}: {len(groups)} different series mixed in one folder ({_series_summary(groups)}); "
-            "choose one with series_uid=..."
+            "choose one with --series UID (pscgan infer) or series_uid=... (Python)"
         )
     else:
         chosen = images
     for f, ds in chosen:
-        if int(getattr(ds, "NumberOfFrames", 1) or 1) > 1:
+        if number_of_frames(ds, f) > 1:
             raise InputError(f"{f}: multi-frame DICOM file inside a folder of images; open the file on its own")
     instances = [_instance(f, ds) for f, ds in chosen]
     return _assemble(instances, str(path), frame_interval_ms, min_frames)
@@ -278,6 +316,7 @@ def _assemble(
     def frame_key(i: _Instance):
         return (i.trigger_time if i.trigger_time is not None else float("inf"), i.instance_number)
 
+    check_voxels(len(slices) * counts[0] * first.shape[0] * first.shape[1], source, "cine")
     pixels = np.empty((len(slices), counts[0]) + first.shape, dtype=np.float32)  # (S, T, R, C)
     triggers = []
     for k, group in enumerate(slices):

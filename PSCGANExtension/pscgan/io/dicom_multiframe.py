@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .dicom import _assemble, _dcmread, _float_list, _Instance
+from .dicom import _assemble, _dcmread, _float_list, _Instance, image_shape, number_of_frames
 from .study import CineStudy
 
 
@@ -42,9 +42,10 @@ def read_multiframe_cine(path: str | Path, *, frame_interval_ms: float | None = 
         ds = _dcmread(path, header_only=False)
         if ds is None:
             raise InputError(f"{path}: not a DICOM file")
-        n = int(getattr(ds, "NumberOfFrames", 1) or 1)
+        n = number_of_frames(ds, path)
+        rows, cols = image_shape(ds, path)  # checked against the size limit before decoding
         try:
-            frames = np.asarray(ds.pixel_array, dtype=np.float32).reshape(n, int(ds.Rows), int(ds.Columns))  # (F, R, C)
+            frames = np.asarray(ds.pixel_array, dtype=np.float32).reshape(n, rows, cols)  # (F, R, C)
         except Exception as err:
             raise InputError(f"{path}: pixel data cannot be decoded ({type(err).__name__}; truncated?)") from None
         per_frame = list(getattr(ds, "PerFrameFunctionalGroupsSequence", []) or [])
@@ -81,7 +82,7 @@ def read_multiframe_cine(path: str | Path, *, frame_interval_ms: float | None = 
                     position=position,
                     orientation=orientation,
                     pixel_spacing=(float(spacing[0]), float(spacing[1])),
-                    shape=(int(ds.Rows), int(ds.Columns)),
+                    shape=(rows, cols),
                     trigger_time=trigger,
                     instance_number=f + 1,
                     pixels=frames[f] * np.float32(slope) + np.float32(intercept),

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from .limits import check_voxels
 from .nifti import DEFAULT_FRAME_INTERVAL_MS
 from .study import CineStudy, validated_study
 
@@ -97,7 +98,8 @@ def read_header(path: Path, raw: bytes) -> NrrdHeader:
     return header
 
 
-def _data_bytes(path: Path, raw: bytes, header: NrrdHeader) -> bytes:
+def _data_bytes(path: Path, raw: bytes, header: NrrdHeader, max_bytes: int) -> bytes:
+    """The (decompressed) data; never more than max_bytes are decompressed (a "zip bomb" stops there)."""
     f = header.fields
     detached = f.get("data file") or f.get("datafile")
     if detached:
@@ -113,9 +115,9 @@ def _data_bytes(path: Path, raw: bytes, header: NrrdHeader) -> bytes:
     encoding = f.get("encoding", "raw").lower()
     try:
         if encoding in ("gzip", "gz"):
-            return zlib.decompress(payload, zlib.MAX_WBITS | 32)  # gzip or zlib stream
+            return zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(payload, max_bytes)  # gzip or zlib stream
         if encoding in ("bzip2", "bz2"):
-            return bz2.decompress(payload)
+            return bz2.BZ2Decompressor().decompress(payload, max_bytes)
         if encoding in ("raw", "ascii", "text", "txt"):
             return payload
     except (OSError, EOFError, zlib.error, ValueError) as err:
@@ -139,12 +141,17 @@ def read_nrrd_array(path: Path) -> tuple[np.ndarray, NrrdHeader]:
         raise InputError(f"{path}: NRRD header lacks or has an unknown {err}") from None
     except ValueError:
         raise InputError(f"{path}: NRRD sizes/dimension are not integers") from None
+    if dim < 1:
+        raise InputError(f"{path}: NRRD dimension must be at least 1, got {dim}")
     if len(sizes) != dim:
         raise InputError(f"{path}: NRRD 'sizes' has {len(sizes)} values for dimension {dim}")
-    data = _data_bytes(path, raw, header)
+    if min(sizes, default=0) < 1:
+        raise InputError(f"{path}: NRRD sizes must be positive, got {' '.join(map(str, sizes))}")
+    count = check_voxels(int(np.prod(sizes, dtype=object)), path)
+    ascii_text = f.get("encoding", "raw").lower() in ("ascii", "text", "txt")
+    data = _data_bytes(path, raw, header, 0 if ascii_text else count * np.dtype(code).itemsize)
     endian = "<" if f.get("endian", "little").lower() == "little" else ">"
-    count = int(np.prod(sizes))
-    if f.get("encoding", "raw").lower() in ("ascii", "text", "txt"):
+    if ascii_text:
         try:
             arr = np.array(data.decode("latin-1").split(), dtype=np.dtype(code))
         except ValueError:

@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, plain
 from .study import CineStudy, validated_study
 from .volume import Volume
 
@@ -26,7 +26,7 @@ def _spacing3(spacing, source: str) -> tuple[float, float, float]:
     except (TypeError, ValueError):
         raise InputError(f"{source}: spacing must be a number or (col, row, slice) in mm, got {spacing!r}") from None
     if len(values) != 3:
-        raise InputError(f"{source}: spacing must hold 3 values (col, row, slice) in mm, got {spacing!r}")
+        raise InputError(f"{source}: spacing must hold 3 values (col, row, slice) in mm, got {plain(spacing)}")
     return values[0], values[1], values[2]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import PSCGANError, itk_detail
 from .study import CineStudy
 
 
@@ -36,7 +37,10 @@ def write_volume(array: np.ndarray, study: CineStudy, path: Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
-        sitk.WriteImage(image_in_study_geometry(array, study), tmp, useCompression=True)
+        try:
+            sitk.WriteImage(image_in_study_geometry(array, study), tmp, useCompression=True)
+        except RuntimeError as err:  # ITK's report of a full disk, a vanished folder, ...: one line naming the file
+            raise PSCGANError(f"{path}: could not be written ({itk_detail(err)})") from None
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
     finally:

@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, plain
 
 SEGMENT_NAMES: dict[int, str] = {
     1: "basal anterior",
@@ -97,9 +97,9 @@ def angle_deg(point_rc: tuple[float, float], center_rc: tuple[float, float], wha
     dr = float(point_rc[0]) - float(center_rc[0])
     dc = float(point_rc[1]) - float(center_rc[1])
     if not (math.isfinite(dr) and math.isfinite(dc)):
-        raise InputError(f"{what} {tuple(point_rc)}: coordinates must be finite numbers")
+        raise InputError(f"{what} {plain(point_rc)}: coordinates must be finite numbers")
     if math.hypot(dr, dc) < 1e-6:
-        raise InputError(f"{what} {tuple(point_rc)}: coincides with the LV centre {tuple(center_rc)}")
+        raise InputError(f"{what} {plain(point_rc)}: coincides with the LV centre {plain(center_rc)}")
     return math.degrees(math.atan2(-dr, dc)) % 360.0
 
 

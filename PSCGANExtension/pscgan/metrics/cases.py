@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, plain
 from .aha import check_level
 from .clinical import check_labels
 
@@ -109,8 +109,8 @@ def _check_meta_spacing(meta: dict, spacing: tuple[float, float], folder: Path) 
         raise InputError(f"{folder / META_FILE}: pixel_spacing_mm must be [row, col] in mm") from None
     if len(meta_spacing) != 2 or not all(math.isfinite(v) for v in meta_spacing) \
             or not np.allclose(meta_spacing, spacing, rtol=1e-3):
-        raise InputError(f"{folder}: meta.json pixel_spacing_mm {list(meta_spacing)} disagrees with the "
-                         f"{LABELS_FILE} header spacing {list(spacing)} (row, col)")
+        raise InputError(f"{folder}: meta.json pixel_spacing_mm {plain(meta_spacing)} disagrees with the "
+                         f"{LABELS_FILE} header spacing {plain(spacing)} (row, col)")
 
 
 def _slice_meta(meta: dict, k: int, n: int, folder: Path) -> dict:

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, plain
 from ..labels import BLOOD_POOL, HEALTHY_MYOCARDIUM, NUM_CLASSES, SCAR
 from .aha import SEGMENT_NAMES, aha_segment_map, check_level, sector_start_deg, segment_of_angles, segments_for_level
 
@@ -127,7 +127,7 @@ def check_spacing(pixel_spacing_rc: tuple[float, float], what: str = "pixel spac
     except (TypeError, ValueError):
         raise InputError(f"{what} {pixel_spacing_rc!r}: must be two numbers (row, col) in mm") from None
     if len(values) != 2 or not all(math.isfinite(v) and v > 0 for v in values):
-        raise InputError(f"{what} {pixel_spacing_rc!r}: must be two positive numbers (row, col) in mm")
+        raise InputError(f"{what} {plain(values)}: must be two positive numbers (row, col) in mm")
     return values  # type: ignore[return-value]
 
 

@@ -36,7 +36,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, plain
 from .agreement import bland_altman, detection, pearson
 from .cases import CaseData, list_cases, read_case_slices
 from .clinical import SliceQuantification, lv_center, quantify_slice
@@ -148,8 +148,8 @@ def evaluate_case(pred: CaseData, ref: CaseData, settings: EvaluationSettings = 
         raise InputError(f"{pred.name}: predicted shape {pred.labels.shape} and reference shape "
                          f"{ref.labels.shape} (rows, cols) disagree")
     if not np.allclose(pred.spacing_rc, ref.spacing_rc, rtol=1e-3):
-        raise InputError(f"{pred.name}: predicted pixel spacing {list(pred.spacing_rc)} and reference "
-                         f"{list(ref.spacing_rc)} mm (row, col) disagree")
+        raise InputError(f"{pred.name}: predicted pixel spacing {plain(pred.spacing_rc)} and reference "
+                         f"{plain(ref.spacing_rc)} mm (row, col) disagree")
     if not np.allclose(pred.direction, ref.direction, atol=1e-3):
         raise InputError(f"{pred.name}: predicted and reference image orientations (header direction) disagree, "
                          "so their pixels do not correspond")
