@@ -12,7 +12,7 @@ from pscgan.errors import InputError
 from pscgan.io.contours import list_contours, read_contour, rasterise, reference_masks
 from pscgan.io.study import CineStudy
 from pscgan.io.writers import write_volume
-from training.realcine import _mask_dice, evaluate_all, evaluate_sunnybrook
+from evaluation.realcine import _mask_dice, evaluate_all, evaluate_sunnybrook
 
 STUDY = "SCD0000201"
 ORIGINAL = "SC-HF-I-2"

@@ -1,6 +1,6 @@
 """Real-cine check on Sunnybrook (CC0): Dice of `pscgan infer`'s labels against the experts' ED contours.
 
-    python -m training.realcine --pred-root DIR --data /work/shared/data/sunnybrook --out DIR [--infer]
+    python -m evaluation.realcine --pred-root DIR --data /work/shared/data/sunnybrook --out DIR [--infer]
 
 `--pred-root DIR` holds one `pscgan infer` output folder per study, DIR/<PatientID>/labels.nii.gz (and
 metrics.json for the ROI centres); `--infer` first runs `pscgan infer` for the studies that lack one.
@@ -187,7 +187,7 @@ def labels_on_plane(volume: LabelVolume, plane: DicomPlane) -> tuple[np.ndarray,
 # ------------------------------------------------------------------------------------------ evaluation
 
 
-def _ed_pairs(contours: list[ContourFile]) -> list[tuple[int, ContourFile, ContourFile]]:
+def ed_pairs(contours: list[ContourFile]) -> list[tuple[int, ContourFile, ContourFile]]:
     """(instance, endo, epi) for every image holding both contours: the ED images."""
     by_instance: dict[int, dict[str, ContourFile]] = {}
     for c in contours:
@@ -210,7 +210,7 @@ def evaluate_slices(study_id: str, pred_dir: Path, data_dir: Path) -> list[Slice
     links = study_links(data_dir)
     if study_id not in links:
         raise InputError(f"{data_dir / 'link.csv'}: study {study_id} not listed (known: {', '.join(sorted(links))})")
-    pairs = _ed_pairs(list_contours(data_dir / "contours" / links[study_id]))
+    pairs = ed_pairs(list_contours(data_dir / "contours" / links[study_id]))
     if not pairs:
         raise InputError(f"{data_dir / 'contours' / links[study_id]}: no image with both an i- and an o-contour")
     volume = read_label_volume(pred_dir)
@@ -399,7 +399,7 @@ def evaluate_all(pred_root: Path, data_dir: Path, out_dir: Path, study_ids: list
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.realcine", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m evaluation.realcine", description=__doc__.split("\n")[0])
     p.add_argument("--pred-root", type=Path, required=True, help="folder holding <PatientID>/labels.nii.gz from `pscgan infer`")
     p.add_argument("--data", type=Path, default=Path("/work/shared/data/sunnybrook"))
     p.add_argument("--out", type=Path, required=True)
