@@ -48,7 +48,7 @@ class PhantomConfig:
     readout_fraction_range: tuple[float, float] = (0.75, 1.0)  # acquired / displayed matrix, read direction
     texture_amplitude_range: tuple[float, float] = (0.02, 0.09)  # relative SD of smooth tissue texture
     # --- phantom-1.3, from Resources/results/realism.md (Sunnybrook: myocardial IQR / median 0.4-0.9) ---
-    myo_texture_range: tuple[float, float] = (0.08, 0.25)  # relative SD of the wall's own texture (moves with it)
+    myo_texture_range: tuple[float, float] = (0.12, 0.35)  # relative SD of the wall's own texture (moves with it)
     # --- variety of the anatomy (phantom-1.2) ---
     failing_fraction: float = 0.35  # share of dilated, thin-walled, hypokinetic hearts (heart failure)
     r_endo_range_mm: tuple[float, float] = (20.0, 30.0)  # basal ED endocardial radius, ordinary hearts

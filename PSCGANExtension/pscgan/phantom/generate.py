@@ -190,13 +190,19 @@ def slab_depths_mm(ss: int, thickness_mm: float) -> np.ndarray:
 
 
 def _wall_texture(rng: np.random.Generator, amplitude: float) -> np.ndarray:
-    """(2, bins) smooth angular profiles (about 3 degrees correlation) of the wall's texture: mean and
-    endo-to-epi slope, SD `amplitude` together. Independent of the scar plan (scar stays invisible in cine)."""
+    """(2, bins) angular profiles of the wall's texture, mean and endo-to-epi slope: a fine part (about
+    3 degrees correlation) and a coarse one (30 degrees: regional shading of the wall, as Sunnybrook's walls
+    show; realism.md), SD `amplitude` in all. Drawn independently of the scar plan, so scar stays invisible
+    in cine intensity (scar and healthy wall carry the same texture)."""
     from scipy.ndimage import gaussian_filter1d
 
-    prof = gaussian_filter1d(rng.standard_normal((2, ANGLE_BINS)), 3.0 * ANGLE_BINS / 360.0, axis=1, mode="wrap")
-    prof /= np.maximum(prof.std(axis=1, keepdims=True), 1e-9)
-    return (amplitude * np.array([0.8, 0.6])[:, None] * prof).astype(np.float32)
+    def smooth(deg):
+        prof = gaussian_filter1d(rng.standard_normal(ANGLE_BINS), deg * ANGLE_BINS / 360.0, mode="wrap")
+        return prof / max(float(prof.std()), 1e-9)
+
+    mean = 0.6 * smooth(3.0) + 0.6 * smooth(30.0)
+    slope = 0.6 * smooth(3.0)
+    return np.clip(amplitude * np.stack([mean, slope]), -0.45, 0.9).astype(np.float32)
 
 
 def _smooth_texture(shape, rng: np.random.Generator, amplitude: float = 0.03) -> np.ndarray:
