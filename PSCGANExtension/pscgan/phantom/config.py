@@ -18,12 +18,15 @@ class PhantomConfig:
     spacing_range_mm: tuple[float, float] = (1.2, 1.8)
     fov_range_mm: tuple[float, float] = (280.0, 380.0)  # size = fov / spacing, clipped to image_size_range
     rectangular_fraction: float = 0.4  # share of cases with fewer rows than columns
-    slice_thickness_range_mm: tuple[float, float] = (6.0, 10.0)  # SAX cine 6-10 mm (SCMR 2020 protocols: 6-8 mm,
-    # Sunnybrook 10 mm); the slab is rendered as sub-samples at different depths (through-plane partial volume)
-    lv_long_axis_mm_range: tuple[float, float] = (80.0, 100.0)  # ED base-apex length that `position` 0..1 spans
+    slice_thickness_range_mm: tuple[float, float] = (6.0, 10.0)  # SAX cine slices 6-8 mm in SCMR standardized
+    # protocols (Kramer et al., JCMR 2020), 10 mm in the Sunnybrook studies; rendered as sub-samples at different
+    # depths through the slab (through-plane partial volume)
+    lv_long_axis_mm_range: tuple[float, float] = (80.0, 100.0)  # ED base-apex length spanned by position 0..1
+    # (typical adult LV length 8-10 cm; a round figure, not taken from one source)
     rr_interval_ms_range: tuple[float, float] = (700.0, 1100.0)
     es_fraction_range: tuple[float, float] = (0.30, 0.38)  # end-systole as a fraction of the cycle
-    snr_range: tuple[float, float] = (12.0, 80.0)  # cine: mean heart signal / noise SD
+    snr_range: tuple[float, float] = (12.0, 80.0)  # cine: mean heart signal / noise SD (1.2: 8-45 gave 2.6x the
+    # noise of the Sunnybrook scans, realism.md; MRXCAT default 20 lies inside)
     lge_snr_range: tuple[float, float] = (10.0, 25.0)  # LGE: mean blood signal / noise SD
     coils_range: tuple[int, int] = (4, 8)
     scar_free_fraction: float = 1.0 / 6.0

@@ -8,6 +8,11 @@ Variety per case (phantom-1.2, ranges in PhantomConfig): 1.5 / 3 T tissue values
 global intensity scale, smooth bias field, drifting and pulsating blood inflow brightness, tissue
 texture, noise level, and an acquisition matrix below the displayed one (Fermi-filtered k-space,
 zero-filled), applied to the magnitude image after noise so that noise is correlated like in scans.
+phantom-1.3 (measured against Sunnybrook with `python -m evaluation.realism`, Resources/results/realism.md):
+slice thickness 6-10 mm rendered as a slab (each pixel's sub-samples lie at different depths, so the
+tapering heart mixes tissues through the plane), a texture of the myocardial wall that moves with it and
+that scar shares, irregular trabeculae and more muscle bundles inside the smooth blood-pool label, patchy
+epicardial fat, higher SNR, wider PSF and lower acquisition matrices.
 """
 from __future__ import annotations
 
