@@ -1,6 +1,6 @@
 """Realism table: image statistics of phantom cine next to the real Sunnybrook cine (ED, expert contours).
 
-    python -m evaluation.realism [--data /work/shared/data/sunnybrook] [--cases 60] [--seed 7]
+    python -m evaluation realism [--data /work/shared/data/sunnybrook] [--cases 60] [--seed 7]
                                  [--json Resources/results/realism.json] [--out Resources/results/realism.md]
 
 Every figure is measured the same way on both sides, on one end-diastolic image with its blood-pool and
@@ -132,7 +132,7 @@ def write_markdown(columns: dict[str, dict], path: Path, reference: str = "sunny
     lines = [
         "# Phantom realism: image statistics against real cine",
         "",
-        "Written by `python -m evaluation.realism` (see its docstring for how each figure is measured).",
+        "Written by `python -m evaluation realism` (see its docstring for how each figure is measured).",
         "Each cell: median [25th-75th percentile] over end-diastolic slices. Sunnybrook: every slice of",
         "the two shared studies with both expert contours; phantom: cine frame 0 of cases 0..n-1 of the",
         "seed given, blood pool = label 1 (papillary muscles and trabeculae included), myocardium = labels 2-3.",
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     from pscgan.errors import InputError
     from pscgan.phantom import GENERATOR_VERSION
 
-    p = argparse.ArgumentParser(prog="python -m evaluation.realism", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m evaluation realism", description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=Path("/work/shared/data/sunnybrook"))
     p.add_argument("--cases", type=int, default=60)
     p.add_argument("--seed", type=int, default=7)
