@@ -136,6 +136,9 @@ def write_markdown(columns: dict[str, dict], path: Path, reference: str = "sunny
         "Each cell: median [25th-75th percentile] over end-diastolic slices. Sunnybrook: every slice of",
         "the two shared studies with both expert contours; phantom: cine frame 0 of cases 0..n-1 of the",
         "seed given, blood pool = label 1 (papillary muscles and trabeculae included), myocardium = labels 2-3.",
+        "Sunnybrook's masks are hand-drawn polygons: some pixels of blood and epicardial fat fall inside its",
+        "myocardium, so part of its myocardial spread is the contour, not the tissue (phantom labels are exact).",
+        "Columns of earlier generator versions are kept from the run that measured them (realism.json).",
         "",
         "| statistic | " + " | ".join(f"{n} (n={columns[n]['n']}{', seed ' + str(columns[n]['seed']) if 'seed' in columns[n] else ''})"
                                        for n in names) + " |",
