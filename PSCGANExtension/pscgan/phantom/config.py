@@ -51,6 +51,8 @@ class PhantomConfig:
     readout_fraction_range: tuple[float, float] = (0.75, 1.0)  # acquired / displayed matrix, read direction
     texture_amplitude_range: tuple[float, float] = (0.02, 0.09)  # relative SD of smooth tissue texture
     # --- phantom-1.3, from Resources/results/realism.md (Sunnybrook: myocardial IQR / median 0.4-0.9) ---
+    inflow_gain_range: tuple[float, float] = (1.0, 1.25)  # cine blood over its steady-state bSSFP signal:
+    # unsaturated spins flowing into the slice (1.2 gave blood / myocardium 2.6 against Sunnybrook's 3.1)
     myo_texture_range: tuple[float, float] = (0.12, 0.35)  # relative SD of the wall's own texture (moves with it)
     # --- variety of the anatomy (phantom-1.2) ---
     failing_fraction: float = 0.35  # share of dilated, thin-walled, hypokinetic hearts (heart failure)

@@ -64,6 +64,7 @@ class ScanParams:
     inflow_phase: float = 0.0
     slice_thickness_mm: float = 8.0  # phantom-1.3: drawn per case, rendered as a slab (through-plane partial volume)
     myo_texture: float = 0.0  # phantom-1.3: relative SD of the myocardial wall's own texture
+    inflow_gain: float = 1.0  # phantom-1.3: cine blood brightness from through-plane inflow, over steady state
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def sample_scan(rng: np.random.Generator, cfg: PhantomConfig) -> ScanParams:
         inflow_phase=float(rng.uniform(0, 2 * np.pi)),
         slice_thickness_mm=float(rng.uniform(*cfg.slice_thickness_range_mm)),
         myo_texture=float(rng.uniform(*cfg.myo_texture_range)),
+        inflow_gain=float(rng.uniform(*cfg.inflow_gain_range)),
     )
 
 
@@ -277,6 +279,7 @@ def render_case(spec: CaseSpec, cfg: PhantomConfig, seed: int, index: int,
     r_endo, r_epi = wall_tables(heart, tau, curve)
 
     cine_tab = case_cine_signal_table(cfg.sequence, scan.field_t, scan.flip_deg).astype(np.float32)
+    cine_tab[[Tissue.LV_BLOOD, Tissue.RV_BLOOD, Tissue.VESSEL_BLOOD]] *= np.float32(scan.inflow_gain)
     scene = _Scene(spec, grid, tau, r_endo, r_epi, curve, texture=_wall_texture(rng, scan.myo_texture))
     win, win_ss = scene.window, scene.window_ss
     static_signal = block_mean(cine_tab[scene.static], ss).astype(np.float32)  # (R, C)
