@@ -71,8 +71,9 @@ class PhantomConfig:
     rv_depth_range_mm: tuple[float, float] = (15.0, 48.0)
     insertion_gap_range_deg: tuple[float, float] = (100.0, 140.0)  # angle between the RV insertion points
     septal_centre_sd_deg: float = 6.0  # jitter of the septum's centre around 180 degrees (clipped to 2 SD)
-    epicardial_fat_range_mm: tuple[float, float] = (0.3, 4.0)
-    groove_fat_range_mm: tuple[float, float] = (0.5, 9.0)
+    epicardial_fat_range_mm: tuple[float, float] = (0.2, 2.5)  # 1.3: thinner (realism.md: the ring around the
+    # heart held 1.5x Sunnybrook's share of bright pixels, half of them epicardial fat)
+    groove_fat_range_mm: tuple[float, float] = (0.5, 6.0)
     organ_warp_range_mm: tuple[float, float] = (2.0, 9.0)  # amplitude of the smooth warp of body organs
     # --- variety of the scars (phantom-1.2) ---
     scar_width_fraction_range: tuple[float, float] = (0.15, 1.0)  # of the usable territory
