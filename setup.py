@@ -5,5 +5,5 @@ from setuptools import find_packages, setup
 setup(
     package_dir={"pscgan": "PSCGANExtension/pscgan", "training": "training"},
     packages=[p for p in find_packages("PSCGANExtension") if p.startswith("pscgan")]
-    + [p for p in find_packages(".") if p.startswith("training")],
+    + [p for p in find_packages(".") if p.startswith(("training", "evaluation"))],
 )

@@ -34,3 +34,26 @@ def test_centre_in_blood_pool_study_folder(tmp_path):
     assert batch.cine.shape == (5, 25, 64, 64)
     for k, (r, c) in enumerate(batch.centers_rc):
         assert labels[k, int(round(r)), int(round(c))] == BLOOD_POOL, f"slice {k + 1}"
+
+
+# Dilated hearts of the phantom test set (seed 2, phantom-1.3) where the single Otsu level joined LV and RV
+# (and fat) into one region too large to be an LV: the centre fell on the RV blood (167), the septum (297)
+# or the fluid-filled stomach (110). Found by running locate_lv on the 94 failing hearts of seed 2, 0..299.
+@pytest.mark.parametrize("index", [110, 167, 297])
+def test_centre_in_lv_not_rv_in_dilated_hearts(index):
+    assert _centre_tissue(index) == BLOOD_POOL
+
+
+@pytest.mark.xfail(strict=True, reason="known failure: once the oversized LV+RV region is split, the RV part "
+                                       "(3400 mm2, convexity 0.76) outscores the LV (score 0.059 vs 0.057)")
+def test_centre_in_lv_not_rv_basal_dilated_heart_270():
+    assert _centre_tissue(270) == BLOOD_POOL
+
+
+def _centre_tissue(index: int) -> int:
+    """Reference label under the automatic centre of phantom case (seed 2, index), read without orientation."""
+    case = phantom.generate_case(2, index)
+    sp = case.meta["pixel_spacing_mm"]
+    study = read_cine(case.cine, spacing=(sp[1], sp[0], 10.0))
+    r, c = (int(round(v)) for v in locate_lv(study)[0])
+    return int(case.labels[r, c])

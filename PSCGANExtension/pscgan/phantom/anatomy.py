@@ -59,6 +59,8 @@ class HeartParams:
     failing: bool = False  # dilated, thin-walled, hypokinetic heart
     trabecular_islands: tuple[tuple[float, float, float], ...] = ()  # (angle deg, depth mm, radius mm) in the pool
     translation_mm: tuple[float, float] = (0.0, 0.0)  # (x, y) heart displacement at ES, follows contraction
+    pattern_seed: int | None = None  # phantom-1.3: seed of the irregular trabeculation and patchy fat (None: 1.2's)
+    long_axis_mm: float = 90.0  # ED base-apex length spanned by position 0..1 (phantom-1.3, through-plane partial volume)
 
     @property
     def level(self) -> str:
@@ -71,7 +73,13 @@ class HeartParams:
 
     @property
     def has_papillary(self) -> bool:
-        return 0.22 < self.position < 0.74
+        return 0.12 < self.position < 0.82
+
+    def slab_scale(self, depth_mm: np.ndarray) -> np.ndarray:
+        """Heart size at `depth_mm` through the slice (towards the apex positive) relative to its centre."""
+        def scale(p):
+            return np.sqrt(np.maximum(1.0 - 0.8 * np.clip(p, 0.0, None) ** 2.2, 0.0025))
+        return scale(self.position + np.asarray(depth_mm, float) / self.long_axis_mm) / scale(self.position)
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,8 @@ def sample_heart(rng: np.random.Generator, level: str, cfg) -> HeartParams:
         failing=failing,
         trabecular_islands=_trabecular_islands(rng, cfg),
         translation_mm=_translation(rng, cfg),
+        long_axis_mm=float(rng.uniform(*cfg.lv_long_axis_mm_range)),
+        pattern_seed=int(rng.integers(0, 2 ** 31)),
     )
 
 

@@ -8,6 +8,11 @@ Variety per case (phantom-1.2, ranges in PhantomConfig): 1.5 / 3 T tissue values
 global intensity scale, smooth bias field, drifting and pulsating blood inflow brightness, tissue
 texture, noise level, and an acquisition matrix below the displayed one (Fermi-filtered k-space,
 zero-filled), applied to the magnitude image after noise so that noise is correlated like in scans.
+phantom-1.3 (measured against Sunnybrook with `python -m evaluation.realism`, Resources/results/realism.md):
+slice thickness 6-10 mm rendered as a slab (each pixel's sub-samples lie at different depths, so the
+tapering heart mixes tissues through the plane), a texture of the myocardial wall that moves with it and
+that scar shares, irregular trabeculae and more muscle bundles inside the smooth blood-pool label, patchy
+epicardial fat, higher SNR, wider PSF and lower acquisition matrices.
 """
 from __future__ import annotations
 
@@ -57,6 +62,9 @@ class ScanParams:
     flow_inhomogeneity: float = 0.08
     inflow_pulsation: float = 0.0  # whole-pool blood brightness swing (relative amplitude)
     inflow_phase: float = 0.0
+    slice_thickness_mm: float = 8.0  # phantom-1.3: drawn per case, rendered as a slab (through-plane partial volume)
+    myo_texture: float = 0.0  # phantom-1.3: relative SD of the myocardial wall's own texture
+    inflow_gain: float = 1.0  # phantom-1.3: cine blood brightness from through-plane inflow, over steady state
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,9 @@ def sample_scan(rng: np.random.Generator, cfg: PhantomConfig) -> ScanParams:
         flow_inhomogeneity=float(rng.uniform(*cfg.flow_inhomogeneity_range)),
         inflow_pulsation=float(rng.uniform(*cfg.inflow_pulsation_range)),
         inflow_phase=float(rng.uniform(0, 2 * np.pi)),
+        slice_thickness_mm=float(rng.uniform(*cfg.slice_thickness_range_mm)),
+        myo_texture=float(rng.uniform(*cfg.myo_texture_range)),
+        inflow_gain=float(rng.uniform(*cfg.inflow_gain_range)),
     )
 
 
@@ -138,7 +149,7 @@ def sample_spec(seed: int, index: int, cfg: PhantomConfig = PhantomConfig(), lev
 class _Scene:
     """Heart-frame coordinates of one rendering (cine, or the slightly shifted LGE)."""
 
-    def __init__(self, spec: CaseSpec, grid: Grid, tau, r_endo, r_epi, curve, shift_mm=(0.0, 0.0)):
+    def __init__(self, spec: CaseSpec, grid: Grid, tau, r_endo, r_epi, curve, shift_mm=(0.0, 0.0), texture=None):
         ss = grid.ss
         sr, sc = grid.spacing_rc
         self.centre_mm = ((grid.rows - 1) / 2 * sr + spec.heart.centre_offset_mm[0] + shift_mm[0],
@@ -154,7 +165,11 @@ class _Scene:
         c0, c1 = max(0, int(cc - radius / sc)), min(grid.cols, int(math.ceil(cc + radius / sc)) + 1)
         self.window = (slice(r0, r1), slice(c0, c1))
         self.window_ss = (slice(r0 * ss, r1 * ss), slice(c0 * ss, c1 * ss))
-        self.heart = HeartRasteriser(x[self.window_ss], y[self.window_ss], spec.heart, tau, r_endo, r_epi, curve)
+        wx = x[self.window_ss]
+        depths = slab_depths_mm(ss, spec.scan.slice_thickness_mm)  # (ss, ss), tiled over the window's blocks
+        depth = np.tile(depths, (wx.shape[0] // ss, wx.shape[1] // ss))
+        self.heart = HeartRasteriser(wx, y[self.window_ss], spec.heart, tau, r_endo, r_epi, curve,
+                                     slab_scale=spec.heart.slab_scale(depth), texture=texture)
 
     def _to_heart(self, rows_mm, cols_mm):
         sx = cols_mm - self.centre_mm[1]
@@ -170,6 +185,31 @@ class _Scene:
 
     def frame(self, t: int) -> np.ndarray:
         return self.heart.frame(t, self.static[self.window_ss])
+
+
+def slab_depths_mm(ss: int, thickness_mm: float) -> np.ndarray:
+    """(ss, ss) depth through the slice (mm, centre 0) of each sub-sample of a pixel: the ss * ss sub-samples
+    spread evenly over the slab in a scrambled order, so the block mean averages the slab profile (rectangular
+    slice profile of `thickness_mm`) as well as the pixel area."""
+    n = ss * ss
+    order = (np.arange(n) * 5) % n if n % 5 else np.arange(n)  # scramble: neighbours sit at distant depths
+    return (((order + 0.5) / n - 0.5) * thickness_mm).reshape(ss, ss)
+
+
+def _wall_texture(rng: np.random.Generator, amplitude: float) -> np.ndarray:
+    """(2, bins) angular profiles of the wall's texture, mean and endo-to-epi slope: a fine part (about
+    3 degrees correlation) and a coarse one (30 degrees: regional shading of the wall, as Sunnybrook's walls
+    show; realism.md), SD `amplitude` in all. Drawn independently of the scar plan, so scar stays invisible
+    in cine intensity (scar and healthy wall carry the same texture)."""
+    from scipy.ndimage import gaussian_filter1d
+
+    def smooth(deg):
+        prof = gaussian_filter1d(rng.standard_normal(ANGLE_BINS), deg * ANGLE_BINS / 360.0, mode="wrap")
+        return prof / max(float(prof.std()), 1e-9)
+
+    mean = 0.6 * smooth(3.0) + 0.6 * smooth(30.0)
+    slope = 0.6 * smooth(3.0)
+    return np.clip(amplitude * np.stack([mean, slope]), -0.45, 0.9).astype(np.float32)
 
 
 def _smooth_texture(shape, rng: np.random.Generator, amplitude: float = 0.03) -> np.ndarray:
@@ -239,7 +279,8 @@ def render_case(spec: CaseSpec, cfg: PhantomConfig, seed: int, index: int,
     r_endo, r_epi = wall_tables(heart, tau, curve)
 
     cine_tab = case_cine_signal_table(cfg.sequence, scan.field_t, scan.flip_deg).astype(np.float32)
-    scene = _Scene(spec, grid, tau, r_endo, r_epi, curve)
+    cine_tab[[Tissue.LV_BLOOD, Tissue.RV_BLOOD, Tissue.VESSEL_BLOOD]] *= np.float32(scan.inflow_gain)
+    scene = _Scene(spec, grid, tau, r_endo, r_epi, curve, texture=_wall_texture(rng, scan.myo_texture))
     win, win_ss = scene.window, scene.window_ss
     static_signal = block_mean(cine_tab[scene.static], ss).astype(np.float32)  # (R, C)
     clean = np.empty((frames, grid.rows, grid.cols), dtype=np.float32)
@@ -247,12 +288,15 @@ def render_case(spec: CaseSpec, cfg: PhantomConfig, seed: int, index: int,
     tissue_map = None
     blood_tab = np.zeros(NUM_TISSUES, dtype=np.float32)
     blood_tab[[Tissue.LV_BLOOD, Tissue.RV_BLOOD]] = 1.0
+    wall_tab = np.zeros(NUM_TISSUES, dtype=np.float32)
+    wall_tab[[Tissue.MYOCARDIUM, Tissue.SCAR]] = 1.0  # scar carries the same texture as healthy wall
     flow = _flow_fields((grid.rows, grid.cols), frames, rng, scan.flow_inhomogeneity, scan.inflow_pulsation,
                         scan.inflow_phase)  # (T, R, C) generator
     for t in range(frames):
         tissue = scene.frame(t)  # (window rows*ss, window cols*ss)
         clean[t] = static_signal
-        clean[t][win] = block_mean(cine_tab[tissue], ss) * (1.0 + next(flow)[win] * block_mean(blood_tab[tissue], ss))
+        signal = cine_tab[tissue] * (1.0 + scene.heart.texture * wall_tab[tissue])
+        clean[t][win] = block_mean(signal, ss) * (1.0 + next(flow)[win] * block_mean(blood_tab[tissue], ss))
         cine_labels[t][win] = block_majority(EXPORT_LABEL[tissue], ss, L.NUM_CLASSES)
         if t == 0:
             full = scene.static.copy()
@@ -323,7 +367,7 @@ def _meta(spec: CaseSpec, cfg: PhantomConfig, seed: int, index: int, scene: _Sce
         "image_size": [int(grid.rows), int(grid.cols)],
         "frames": int(cfg.frames),
         "frame_interval_ms": float(scan.rr_interval_ms / cfg.frames),
-        "slice_thickness_mm": float(cfg.slice_thickness_mm),
+        "slice_thickness_mm": float(scan.slice_thickness_mm),
         "level": heart.level,
         "slice_position": float(heart.position),
         "lv_center_rc": [float(centre[0]), float(centre[1])],

@@ -85,20 +85,33 @@ def render_body(x: np.ndarray, y: np.ndarray, body: BodyParams) -> np.ndarray:
     return t
 
 
+def _angular_noise(seed: int, correlation_deg: float) -> np.ndarray:
+    """(ANGLE_BINS,) smooth periodic Gaussian noise, SD 1, correlation length `correlation_deg`."""
+    from scipy.ndimage import gaussian_filter1d
+
+    noise = gaussian_filter1d(np.random.default_rng(seed).standard_normal(ANGLE_BINS),
+                              correlation_deg * ANGLE_BINS / 360.0, mode="wrap")
+    return noise / max(float(noise.std()), 1e-9)
+
+
 class HeartRasteriser:
     """Polar lookup of the heart around the LV centre inside a fixed window of heart-frame samples."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, heart: HeartParams, tau: np.ndarray,
-                 r_endo: np.ndarray, r_epi: np.ndarray, curve: np.ndarray):
+                 r_endo: np.ndarray, r_epi: np.ndarray, curve: np.ndarray, slab_scale: np.ndarray | None = None,
+                 texture: np.ndarray | None = None):
+        """slab_scale (same shape as x): heart size at each sample's depth in the slice relative to the
+        slice centre (through-plane partial volume once blocks are averaged); texture (2, bins): the wall's
+        own texture, value a[bin] + b[bin] (2 depth - 1), so it moves and thickens with the wall."""
         self.heart = heart
         self.tau = tau
         self.r_endo, self.r_epi, self.curve = r_endo, r_epi, curve
-        self.rho = np.hypot(x, y)  # window samples
-        angle = np.degrees(np.arctan2(y, x)) % 360.0
-        self.bin = np.minimum((angle * ANGLE_BINS / 360.0).astype(np.int32), ANGLE_BINS - 1)
+        self.inv_scale = None if slab_scale is None else (1.0 / slab_scale).astype(np.float32)
+        self.texture_profiles = texture
+        self.texture = None  # (window samples) float32 of the last frame, 0 outside the myocardium
         self.x0, self.y0 = x.astype(np.float32), y.astype(np.float32)  # window samples, heart frame at ED
-        self.x, self.y = x, y
-        self._shift = (0.0, 0.0)
+        self._shift = None
+        self._move_to(0.0, 0.0)
         a = BIN_ANGLES_DEG
         lo, hi = heart.rv_insertion_deg
         u = np.clip((a - lo) / (hi - lo), 0.0, 1.0) ** heart.rv_skew
@@ -107,10 +120,14 @@ class HeartRasteriser:
         outside = np.maximum(lo - a, a - hi)  # degrees outside the RV span
         self.rv_wall_profile = np.where(self.in_rv, 1.0, np.clip(1.0 - outside / 8.0, 0.0, 1.0))
         groove = sum(g * np.exp(-0.5 * ((a - c) / 12.0) ** 2) for g, c in zip(heart.groove_fat_mm, (lo, hi)))
-        self.fat = heart.fat_mm * (1.0 + 0.5 * np.cos(np.radians(3 * a) + heart.trabeculation_phases[0])) + groove
         ar = np.radians(a)
         p = heart.trabeculation_phases
-        pattern = np.clip(np.sin(13 * ar + p[0]) + 0.7 * np.sin(23 * ar + p[1]) + 0.5 * np.sin(37 * ar + p[2]), 0, None)
+        if heart.pattern_seed is None:  # phantom-1.2: regular trabeculation, fat all around
+            self.fat = heart.fat_mm * (1.0 + 0.5 * np.cos(np.radians(3 * a) + p[0])) + groove
+            pattern = np.clip(np.sin(13 * ar + p[0]) + 0.7 * np.sin(23 * ar + p[1]) + 0.5 * np.sin(37 * ar + p[2]), 0, None)
+        else:  # irregular trabeculae of varied width; epicardial fat in patches (absent over ~30 % of the wall)
+            self.fat = heart.fat_mm * np.clip(1.0 + 1.2 * _angular_noise(heart.pattern_seed, 25.0), 0.0, 3.0) + groove
+            pattern = 1.1 * np.clip(_angular_noise(heart.pattern_seed + 1, 2.0), 0, None)
         lateral = 0.35 + 0.65 * (1.0 + np.cos(ar - np.radians(300.0))) / 2.0  # more trabeculation inferolaterally
         self.trabeculation = heart.trabeculation_mm * heart.size_scale * pattern / 2.2 * lateral
 
@@ -120,8 +137,10 @@ class HeartRasteriser:
             return
         self._shift = (dx, dy)
         self.x, self.y = self.x0 - dx, self.y0 - dy
-        self.rho = np.hypot(self.x, self.y)
         angle = np.degrees(np.arctan2(self.y, self.x)) % 360.0
+        if self.inv_scale is not None:  # a smaller heart at this depth: the sample lies relatively further out
+            self.x, self.y = self.x * self.inv_scale, self.y * self.inv_scale
+        self.rho = np.hypot(self.x, self.y)
         self.bin = np.minimum((angle * ANGLE_BINS / 360.0).astype(np.int32), ANGLE_BINS - 1)
 
     @staticmethod
@@ -156,6 +175,10 @@ class HeartRasteriser:
         tissue[myo] = Tissue.MYOCARDIUM
         depth = (rho ** 2 - re ** 2) / np.maximum(rp ** 2 - re ** 2, 1e-6)  # wall area fraction 0-1
         tissue[myo & (depth < self.tau[b])] = Tissue.SCAR
+        if self.texture_profiles is not None:
+            a, slope = self.texture_profiles
+            self.texture = np.zeros(rho.shape, dtype=np.float32)
+            self.texture[myo] = a[b[myo]] + slope[b[myo]] * (2.0 * depth[myo] - 1.0)
         tissue[rho < re] = Tissue.LV_BLOOD
         trab = self.trabeculation[b] * (1.0 - 0.5 * c)
         tissue[(rho < re) & (rho >= re - trab)] = Tissue.TRABECULAE

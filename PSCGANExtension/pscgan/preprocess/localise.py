@@ -5,7 +5,8 @@
    slices share the in-plane grid), smoothed over ~15 mm. Its peak is the beating heart (LV + RV), the only
    thing in the field of view that moves at the heart rate.
 2. Candidates per slice: bright connected regions of the end-diastolic frame (Otsu threshold inside a disc
-   around the heart), opened a little to cut thin bridges.
+   around the heart), opened a little to cut thin bridges. A region too large to be an LV (in dilated hearts
+   with thin walls LV, RV and fat can join at this level) is split at the Otsu level of its own pixels.
 3. Score = motion around the region x roundness^2 (minor/major axis ratio) x convexity^2 (pixels / convex
    hull) x a weak closeness to the heart centre x plausible size x, when the study has a real patient
    orientation (direction not identity), a mild anatomical prior: the LV lies left-posterior (LPS) of the RV.
@@ -103,16 +104,22 @@ def _candidates(
     smooth = ndi.gaussian_filter(ed.astype(np.float64), 1.0)
     if disc.sum() < 16:
         return []
-    threshold = _otsu(smooth[disc])
-    bright = (smooth > threshold) & disc
     radius = max(1, int(round(cfg.opening_mm / mm)))
     disk = np.hypot(*np.mgrid[-radius : radius + 1, -radius : radius + 1]) <= radius
-    bright = ndi.binary_opening(bright, structure=disk)
-    labels, n = ndi.label(bright)
-    out: list[_Candidate] = []
-    ring_width = max(1, int(round(5.0 / mm)))
+    labels, n = ndi.label(ndi.binary_opening((smooth > _otsu(smooth[disc])) & disc, structure=disk))
+    regions = []
     for k in range(1, n + 1):
         region = labels == k
+        if region.sum() * mm * mm <= cfg.max_area_mm2 or region.sum() < 16:
+            regions.append(region)
+            continue
+        # Too large to be an LV: in dilated hearts with thin walls the first level joins LV, RV and fat.
+        # Split it at the Otsu level of its own pixels (the myocardium lies below it, blood above).
+        parts, m = ndi.label(ndi.binary_opening(region & (smooth > _otsu(smooth[region])), structure=disk))
+        regions += [parts == j for j in range(1, m + 1)]
+    out: list[_Candidate] = []
+    ring_width = max(1, int(round(5.0 / mm)))
+    for region in regions:
         area_mm2 = region.sum() * mm * mm
         if not cfg.min_area_mm2 <= area_mm2 <= cfg.max_area_mm2:
             continue

@@ -1,9 +1,13 @@
 """Real-cine check on Sunnybrook (CC0): Dice of `pscgan infer`'s labels against the experts' ED contours.
 
-    python -m training.realcine --pred-root DIR --data /work/shared/data/sunnybrook --out DIR [--infer]
+    python -m evaluation sunnybrook DATA_DIR --out DIR [--checkpoint BUNDLE] [--pred-root DIR] [--study ID]
 
-`--pred-root DIR` holds one `pscgan infer` output folder per study, DIR/<PatientID>/labels.nii.gz (and
-metrics.json for the ROI centres); `--infer` first runs `pscgan infer` for the studies that lack one.
+DATA_DIR is any folder laid out like /work/shared/data/sunnybrook (link.csv, dicoms/<PatientID>/,
+contours/<OriginalID>/{i,o}-contours/, manifest.csv optional). Predictions are read from
+--pred-root (default DIR/predictions), one `pscgan infer` output folder per study,
+<PatientID>/labels.nii.gz (and metrics.json for the ROI centres); a study without one is inferred
+first with --checkpoint (default: the shipped model). Prints one line per contoured slice and a summary
+per study.
 For every contoured slice with both an endocardial (i) and an epicardial (o) contour on the same image
 (the ED phase):
   reference blood pool = pixels whose centre is inside the endo polygon,
@@ -187,7 +191,7 @@ def labels_on_plane(volume: LabelVolume, plane: DicomPlane) -> tuple[np.ndarray,
 # ------------------------------------------------------------------------------------------ evaluation
 
 
-def _ed_pairs(contours: list[ContourFile]) -> list[tuple[int, ContourFile, ContourFile]]:
+def ed_pairs(contours: list[ContourFile]) -> list[tuple[int, ContourFile, ContourFile]]:
     """(instance, endo, epi) for every image holding both contours: the ED images."""
     by_instance: dict[int, dict[str, ContourFile]] = {}
     for c in contours:
@@ -210,7 +214,7 @@ def evaluate_slices(study_id: str, pred_dir: Path, data_dir: Path) -> list[Slice
     links = study_links(data_dir)
     if study_id not in links:
         raise InputError(f"{data_dir / 'link.csv'}: study {study_id} not listed (known: {', '.join(sorted(links))})")
-    pairs = _ed_pairs(list_contours(data_dir / "contours" / links[study_id]))
+    pairs = ed_pairs(list_contours(data_dir / "contours" / links[study_id]))
     if not pairs:
         raise InputError(f"{data_dir / 'contours' / links[study_id]}: no image with both an i- and an o-contour")
     volume = read_label_volume(pred_dir)
@@ -398,21 +402,34 @@ def evaluate_all(pred_root: Path, data_dir: Path, out_dir: Path, study_ids: list
     return report
 
 
+def slice_line(row: dict) -> str:
+    """One printed line per contoured slice."""
+    return (f"{row['study']} slice {row['dicom_slice']:>2} (instance {row['instance']}, phase {row['phase']}): "
+            f"Dice blood pool {_fmt(row['dice_blood_pool'])}, myocardium {_fmt(row['dice_myocardium'])}, "
+            f"centre in endocardium {_fmt(row['centre_in_endocardium'])}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.realcine", description=__doc__.split("\n")[0])
-    p.add_argument("--pred-root", type=Path, required=True, help="folder holding <PatientID>/labels.nii.gz from `pscgan infer`")
-    p.add_argument("--data", type=Path, default=Path("/work/shared/data/sunnybrook"))
-    p.add_argument("--out", type=Path, required=True)
+    p = argparse.ArgumentParser(prog="python -m evaluation sunnybrook", description=__doc__.split("\n")[0])
+    p.add_argument("data", type=Path, metavar="DATA_DIR", help="folder laid out like ../shared/data/sunnybrook")
+    p.add_argument("--out", type=Path, required=True, help="writes sunnybrook.json, .md and _overlay.png here")
+    p.add_argument("--checkpoint", type=Path, default=None, help="model bundle for inference (default: shipped model)")
+    p.add_argument("--pred-root", type=Path, default=None,
+                   help="folder holding <PatientID>/labels.nii.gz from `pscgan infer` (default: OUT/predictions)")
     p.add_argument("--study", action="append", help="PatientID (repeatable; default all in link.csv)")
-    p.add_argument("--infer", action="store_true", help="run `pscgan infer` for studies without predictions")
-    p.add_argument("--checkpoint", type=Path, default=None, help="model bundle for --infer (default: shipped model)")
     p.add_argument("--device", default="auto")
     args = p.parse_args(argv)
+    pred_root = args.pred_root if args.pred_root is not None else args.out / "predictions"
     try:
-        report = evaluate_all(args.pred_root, args.data, args.out, args.study, args.infer, args.checkpoint, args.device)
+        if not args.data.is_dir():
+            raise InputError(f"{args.data}: Sunnybrook data folder not found")
+        report = evaluate_all(pred_root, args.data, args.out, args.study, True, args.checkpoint, args.device)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    for block in report["studies"].values():
+        for row in block["slices"]:
+            print(slice_line(row))
     for sid, block in report["studies"].items():
         s = block["summary"]
         print(f"{sid}: {s['slices_covered']}/{s['slices']} slices, Dice blood pool {_fmt(s['mean_dice_blood_pool'])}, "
