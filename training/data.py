@@ -108,7 +108,7 @@ def case_arrays(case: Path, pre, margin: int) -> dict[str, np.ndarray]:
 def load_dataset(data_dir: Path, pre, margin: int = 2, limit: int | None = None, quiet: bool = True,
                  workers: int = 1) -> RoiArrays:
     """All slices of all cases as RoiArrays (cached; see module docstring); `workers` processes build the cache."""
-    from pscgan.checkpoint import atomic_write
+    from pscgan.io.atomic import write_file
 
     cases = find_cases(data_dir)[:limit] if limit else find_cases(data_dir)
     pre_dict = pre.to_dict() if hasattr(pre, "to_dict") else dict(pre)
@@ -143,7 +143,7 @@ def load_dataset(data_dir: Path, pre, margin: int = 2, limit: int | None = None,
                      scar=arrays["scar"], names=np.array(names), has_lge=arrays["has_lge"])
 
     try:
-        atomic_write(cache, write)
+        write_file(cache, write)
     except OSError:  # read-only data folder: go on without a cache
         pass
     return RoiArrays(cine=arrays["cine"], lge=arrays["lge"], labels=arrays["labels"], margin=margin,

@@ -12,15 +12,13 @@ one path component (safe_folder_name) so it cannot leave the chosen folder.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from pscgan.errors import InputError
+from pscgan.io.atomic import write_folder
 from pscgan.io.study import CineStudy
 
 EXPORT_FILES = ("cine.nii.gz", "lge.nii.gz", "labels.nii.gz", "meta.json")  # lge.nii.gz only with a real LGE
@@ -102,12 +100,6 @@ def _refuse_existing(folder: Path) -> None:
         raise InputError(f"{folder}: exists and holds files ({what}); not overwriting it, export into a new folder")
 
 
-def _normal_permissions(path: Path) -> None:
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o777 & ~umask)
-
-
 def export_case(study: CineStudy, lge: np.ndarray | None, labels: np.ndarray, folder: Path,
                 lge_source: str | None = None) -> Path:
     """study.pixels (S, T, R, C), a real lge (S, R, C) or None, labels (S, R, C) -> training case folder; returns it.
@@ -117,11 +109,9 @@ def export_case(study: CineStudy, lge: np.ndarray | None, labels: np.ndarray, fo
 
     folder = Path(folder)
     _refuse_existing(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
     labels = np.asarray(labels, np.uint8)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
-        _normal_permissions(tmp)  # mkdtemp's 0700 would keep the exported case from everyone else
+    # nothing is ever deleted: an earlier export stays as it is (checked again just before the move)
+    with write_folder(folder, before_move=_refuse_existing) as tmp:
         cine = np.transpose(study.pixels, (1, 0, 2, 3)).astype(np.float32)  # (T, S, R, C)
         sitk.WriteImage(_image(cine, study, study.frame_interval_ms), str(tmp / "cine.nii.gz"), useCompression=True)
         if lge is not None:
@@ -143,9 +133,4 @@ def export_case(study: CineStudy, lge: np.ndarray | None, labels: np.ndarray, fo
             "labels": {"0": "other", "1": "blood pool", "2": "healthy myocardium", "3": "scar"},
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
-        _refuse_existing(folder)  # nothing is ever deleted: an earlier export stays as it is
-        os.rename(tmp, folder)  # (onto an empty folder at most: a non-empty one makes the rename fail)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return folder

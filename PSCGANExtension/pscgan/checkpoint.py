@@ -13,15 +13,13 @@ inside the functions so that `pscgan` stays importable without it.
 """
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 from .errors import CheckpointError
+from .io.atomic import write_file
 
 BUNDLE_FORMAT = "pscgan-bundle"
 CHECKPOINT_FORMAT = "pscgan-checkpoint"
@@ -59,62 +57,9 @@ def tensors_sha256(state: dict) -> str:
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through `write(tmp_path)` into a temporary file beside `path`, fsync, then rename over it.
-
-    A process killed at any moment leaves either the old file or the new one, never half a file.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make a shipped bundle unreadable to others
-        with open(tmp, "rb+") as f:
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # someone else's process, or a platform that cannot tell: leave its file alone
-    return True
-
-
-def remove_stale_temporaries(path: Path) -> list[Path]:
-    """Delete `.NAME.<pid>.XXXX.tmp` files that an atomic_write of `path` killed mid-write left (its pid is gone).
-
-    Only that name pattern beside `path`, and only of dead processes: a concurrent writer's file stays."""
-    path = Path(path)
-    removed = []
-    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        pid_text = tmp.name[len(path.name) + 2 :].split(".", 1)[0]
-        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _alive(int(pid_text)) and tmp.is_file():
-            try:
-                tmp.unlink()
-                removed.append(tmp)
-            except OSError:
-                pass
-    return removed
+    """Write through `write(tmp_path)` into a temporary file beside `path`, fsync, then rename over it
+    (pscgan.io.atomic.write_file, durable): a process killed at any moment leaves the old file or the new one."""
+    write_file(path, write, durable=True)
 
 
 def _short(digest: str) -> str:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import tempfile
 import uuid
 from pathlib import Path
 
 from .errors import InputError
+from .io.atomic import new_staging_folder
 
 FAULT_ENV = "PSCGAN_FAULT_AFTER"
 _HELD: dict[Path, "OutputFolder"] = {}  # folders this process holds: a nested reserve() reuses the lock
@@ -37,12 +37,6 @@ def os_error(err: OSError, fallback: Path) -> InputError:
     """One line naming the path an OSError is about."""
     where = err.filename if err.filename else fallback
     return InputError(f"{where}: {err.strerror or type(err).__name__}")
-
-
-def _normal_permissions(path: Path, mode: int = 0o777) -> None:
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, mode & ~umask)
 
 
 class OutputFolder:
@@ -139,8 +133,7 @@ class OutputFolder:
     def new_staging(self) -> Path:
         """An empty hidden folder beside OUT (same file system, so the swap is a rename), normal permissions."""
         try:
-            staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.partial-", dir=self.out.parent))
-            _normal_permissions(staging)  # mkdtemp makes it 0700; the result must not be private
+            staging = new_staging_folder(self.out)
         except OSError as err:
             raise os_error(err, self.out.parent) from None
         return staging

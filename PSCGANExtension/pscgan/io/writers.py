@@ -1,20 +1,13 @@
 """Write arrays in a CineStudy's geometry to NIfTI (or any SimpleITK format), atomically."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import PSCGANError, itk_detail
+from .atomic import write_file
 from .study import CineStudy
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def image_in_study_geometry(array: np.ndarray, study: CineStudy):
@@ -34,16 +27,11 @@ def write_volume(array: np.ndarray, study: CineStudy, path: Path) -> Path:
 
     path = Path(path)
     suffix = "".join(path.suffixes[-2:]) if path.name.endswith(".nii.gz") else path.suffix
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
+
+    def write(tmp: Path) -> None:
         try:
-            sitk.WriteImage(image_in_study_geometry(array, study), tmp, useCompression=True)
+            sitk.WriteImage(image_in_study_geometry(array, study), str(tmp), useCompression=True)
         except RuntimeError as err:  # ITK's report of a full disk, a vanished folder, ...: one line naming the file
             raise PSCGANError(f"{path}: could not be written ({itk_detail(err)})") from None
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+
+    return write_file(path, write, suffix=suffix)

@@ -8,10 +8,9 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
+from ..io.atomic import write_text
 from .evaluate import Evaluation
 
 TISSUE_ROWS = (("Overall", "overall"), ("Scar", "scar"), ("Healthy myocardium", "healthy_myocardium"),
@@ -29,23 +28,8 @@ def json_safe(value):
     return value
 
 
-def _write_atomic(path: Path, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
 def write_json(evaluation: Evaluation, path: Path) -> Path:
-    return _write_atomic(path, json.dumps(json_safe(evaluation.to_dict()), indent=2, allow_nan=False))
+    return write_text(path, json.dumps(json_safe(evaluation.to_dict()), indent=2, allow_nan=False))
 
 
 def write_csv(evaluation: Evaluation, path: Path) -> Path:
@@ -62,7 +46,7 @@ def write_csv(evaluation: Evaluation, path: Path) -> Path:
                          "; ".join(case.notes)])
     for name, reason in evaluation.skipped.items():
         writer.writerow([name, "skipped", *[""] * len(keys), reason])
-    return _write_atomic(path, buffer.getvalue())
+    return write_text(path, buffer.getvalue())
 
 
 def _fmt(value, scale: float = 1.0, digits: int = 2, suffix: str = "") -> str:
@@ -125,7 +109,7 @@ def markdown(evaluation: Evaluation) -> str:
 
 
 def write_markdown(evaluation: Evaluation, path: Path) -> Path:
-    return _write_atomic(path, markdown(evaluation))
+    return write_text(path, markdown(evaluation))
 
 
 def write_all(evaluation: Evaluation, json_path: Path) -> dict[str, Path]:

@@ -2,12 +2,10 @@
 
 Files written here load in Slicer with segment names, colours and terminology intact, because they
 are written by the same code Slicer uses. Each file is written under a temporary name in the target
-folder and moved into place with os.replace, so a failure leaves no half-written file behind.
+folder and moved into place (pscgan.io.atomic), so a failure leaves no half-written file behind.
 """
 from __future__ import annotations
 
-import os
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, PSCGANError
+from ..io.atomic import write_file
 from ..io.study import CineStudy
 from . import nodes as N
 
@@ -32,23 +31,15 @@ class SegmentInfo:
     terminology: str
 
 
-def _temporary_name(final: Path) -> Path:
-    suffix = "".join(final.suffixes)  # keeps ".seg.nrrd" so the storage node picks the right writer
-    stem = final.name[: -len(suffix)] if suffix else final.name
-    return final.with_name(f".{stem}.partial-{uuid.uuid4().hex[:8]}{suffix}")
-
-
 def _write_with_storage(node, storage, final: Path) -> Path:
-    tmp = _temporary_name(final)
-    storage.SetFileName(str(tmp))
-    try:
-        if not storage.WriteData(node) or not tmp.is_file():
+    def write(tmp: Path) -> None:
+        tmp.unlink()  # the storage node would report that it replaces the (empty) placeholder
+        storage.SetFileName(str(tmp))
+        if not storage.WriteData(node) or not tmp.is_file() or tmp.stat().st_size == 0:
             raise PSCGANError(f"{final}: could not be written")
-        os.replace(tmp, final)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return final
+
+    suffix = "".join(final.suffixes)  # keeps ".seg.nrrd" so the storage node picks the right writer
+    return write_file(final, write, suffix=suffix)
 
 
 def write_volume_nrrd(node, path: Path, compress: bool = True) -> Path:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ..errors import InputError
+from ..io.atomic import write_text
 from .config import GENERATOR_VERSION, PhantomConfig
 from .generate import generate_case
 from .writer import write_case
@@ -63,7 +63,5 @@ def generate_dataset(out: Path, cases: int, seed: int, cfg: PhantomConfig = Phan
         bar.close()
     info = {"generator_version": GENERATOR_VERSION, "seed": int(seed), "count": len(paths), "frames": cfg.frames,
             "cases": [p.name for p in paths]}
-    tmp = out / f".{DATASET_FILE}.tmp"
-    tmp.write_text(json.dumps(info, indent=1))
-    os.replace(tmp, out / DATASET_FILE)
+    write_text(out / DATASET_FILE, json.dumps(info, indent=1))
     return paths

@@ -7,14 +7,12 @@ meta.json. A single case has Z = 1. Spacing (col, row, slice, frame ms), origin 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
+from ..io.atomic import write_folder
 
 CASE_FILES = ("cine.nii.gz", "cine_labels.nii.gz", "lge.nii.gz", "labels.nii.gz", "meta.json")
 
@@ -33,25 +31,18 @@ def _write_image(array: np.ndarray, spacing: tuple[float, ...], path: Path) -> N
 def _write_folder(folder: Path, cine: np.ndarray, cine_labels: np.ndarray, lge: np.ndarray, labels: np.ndarray,
                   meta: dict, spacing_xyz: tuple[float, float, float], frame_ms: float) -> Path:
     """Arrays: cine / cine_labels (T, Z, Y, X), lge / labels (Z, Y, X). Atomic replace of `folder`."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    def not_a_case_folder(folder: Path) -> None:
+        if folder.exists():
+            if not folder.is_dir() or (any(folder.iterdir()) and not (folder / "meta.json").is_file()):
+                raise InputError(f"{folder}: exists and is not a phantom case folder; not overwriting it")
+
+    with write_folder(Path(folder), before_move=not_a_case_folder, replace=True) as tmp:
         _write_image(cine.astype(np.float32), (*spacing_xyz, frame_ms), tmp / "cine.nii.gz")
         _write_image(cine_labels.astype(np.uint8), (*spacing_xyz, frame_ms), tmp / "cine_labels.nii.gz")
         _write_image(lge.astype(np.float32), spacing_xyz, tmp / "lge.nii.gz")
         _write_image(labels.astype(np.uint8), spacing_xyz, tmp / "labels.nii.gz")
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
-        if folder.exists():
-            if not folder.is_dir() or (any(folder.iterdir()) and not (folder / "meta.json").is_file()):
-                raise InputError(f"{folder}: exists and is not a phantom case folder; not overwriting it")
-            shutil.rmtree(folder)
-        tmp.chmod(0o755)
-        os.replace(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return folder
+    return Path(folder)
 
 
 def write_case(case, folder: Path) -> Path:

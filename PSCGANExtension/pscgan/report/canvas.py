@@ -1,9 +1,9 @@
 """A matplotlib Figure on its own Agg canvas, saved atomically (no pyplot, no global backend)."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+
+from ..io.atomic import write_file
 
 
 def new_figure(width_in: float, height_in: float):
@@ -16,15 +16,4 @@ def new_figure(width_in: float, height_in: float):
 
 
 def save_png(fig, out_png: Path, dpi: int = 110) -> Path:
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=out_png.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi, format="png")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
-        os.replace(tmp, out_png)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out_png
+    return write_file(Path(out_png), lambda tmp: fig.savefig(str(tmp), dpi=dpi, format="png"), suffix=".png")
