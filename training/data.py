@@ -1,6 +1,6 @@
 """Training data: a folder of case folders -> RoiArrays, preprocessed once and cached.
 
-Layout (the phantom's; users' own paired data use the same):
+Layout (pscgan.io.case_folder, with its meta.json policy; the phantom and the Slicer export write it):
   DATA/case_xxx/cine.nii.gz    (X, Y, S, T) short-axis cine, S slices x T frames (any T: resampled)
   DATA/case_xxx/lge.nii.gz     (X, Y, S) LGE of the same slices, registered to the cine; optional: a case
                                without one (e.g. exported from the Slicer module without a real LGE) trains
@@ -27,13 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from pscgan.errors import InputError
+from pscgan.io.case_folder import CINE_FILE, LABELS_FILE, LGE_FILE, META_FILE, case_folders
 
 from .arrays import RoiArrays
 
 CACHE_DIR = ".cache"
-REQUIRED = ("cine.nii.gz", "labels.nii.gz")
-LGE_FILE = "lge.nii.gz"
-CASE_FILES = ("cine.nii.gz", LGE_FILE, "labels.nii.gz", "meta.json")  # what the cache key covers
+REQUIRED = (CINE_FILE, LABELS_FILE)
+CASE_FILES = (CINE_FILE, LGE_FILE, LABELS_FILE, META_FILE)  # what the cache key covers
 
 
 def find_cases(data_dir: Path) -> list[Path]:
@@ -41,7 +41,7 @@ def find_cases(data_dir: Path) -> list[Path]:
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise InputError(f"{data_dir}: data folder not found")
-    cases = sorted(p for p in data_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "cine.nii.gz").exists())
+    cases = case_folders(data_dir)
     if not cases:
         raise InputError(f"{data_dir}: no case folders (expected sub-folders with {', '.join(REQUIRED)})")
     for c in cases:
@@ -75,20 +75,20 @@ def _reference_centre(labels_slice: np.ndarray, meta_centre, s: int, path: Path)
 def case_arrays(case: Path, pre, margin: int) -> dict[str, np.ndarray]:
     """One case folder -> dict of cine (S,T,R,R), lge (S,R,R), labels (S,R,R), scar (S,), has_lge (S,) with
     R = roi + 2*margin. Without lge.nii.gz the LGE is zeros and has_lge False."""
-    from pscgan.io.phantom_case import read_case_cine, read_case_volume, read_meta
+    from pscgan.io.case_folder import read_case_cine, read_case_volume, read_meta
     from pscgan.preprocess import crop_roi, normalise, prepare
 
     big = replace(pre, roi_size=pre.roi_size + 2 * margin)
     study = read_case_cine(case)
-    meta = read_meta(case) if (case / "meta.json").is_file() else {}
-    lab = np.asarray(read_case_volume(case, "labels.nii.gz", "label map").pixels)  # (S, R, C)
+    meta = read_meta(case)
+    lab = np.asarray(read_case_volume(case, LABELS_FILE, "label map").pixels)  # (S, R, C)
     has_lge = (case / LGE_FILE).is_file()
     lge = np.asarray(read_case_volume(case, LGE_FILE, "LGE image").pixels, np.float32) if has_lge \
         else np.zeros(lab.shape, np.float32)  # (S, R, C)
     if lge.shape != lab.shape or lge.shape[0] != study.num_slices or lge.shape[1:] != study.slice_shape:
         raise InputError(f"{case}: cine {study.pixels.shape}, LGE {lge.shape} and labels {lab.shape} do not match")
     if lab.min() < 0 or lab.max() > 3:
-        raise InputError(f"{case / 'labels.nii.gz'}: labels must be 0..3, found {lab.min()}..{lab.max()}")
+        raise InputError(f"{case / LABELS_FILE}: labels must be 0..3, found {lab.min()}..{lab.max()}")
     centres = np.stack([_reference_centre(lab[s], meta.get("lv_center_rc"), s, case) for s in range(study.num_slices)])
     batch = prepare(study, big, centers_rc=centres)  # cine (S, T, R, R) in [-1, 1]
     spacing_rc = (study.spacing[1], study.spacing[0])

@@ -11,17 +11,16 @@ one path component (safe_folder_name) so it cannot leave the chosen folder.
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import numpy as np
 
 from pscgan.errors import InputError
-from pscgan.io.atomic import write_folder
+from pscgan.io.case_folder import CINE_FILE, LABELS_FILE, LGE_FILE, META_FILE, write_case_folder
 from pscgan.io.study import CineStudy
 
-EXPORT_FILES = ("cine.nii.gz", "lge.nii.gz", "labels.nii.gz", "meta.json")  # lge.nii.gz only with a real LGE
+EXPORT_FILES = (CINE_FILE, LGE_FILE, LABELS_FILE, META_FILE)  # lge.nii.gz only with a real LGE
 MIN_HEART_COVERAGE = 0.95  # share of the labelled heart's voxels the real LGE must cover
 
 
@@ -57,21 +56,6 @@ def resample_to_study(array: np.ndarray, ijk_to_ras: np.ndarray, study: CineStud
     return np.where(inside, values, 0.0).astype(np.float32)
 
 
-def _image(array: np.ndarray, study: CineStudy, frame_ms: float | None = None):
-    """SimpleITK image of (S, R, C) or (T, S, R, C) in the study's geometry (+ time axis if 4D)."""
-    import SimpleITK as sitk
-
-    d3 = np.asarray(study.direction, float).reshape(3, 3)
-    if array.ndim == 4:  # (T, S, R, C): a 4D image, time as the 4th axis
-        frames = [_image(frame, study) for frame in array]
-        return sitk.JoinSeries(frames, 0.0, float(frame_ms))
-    image = sitk.GetImageFromArray(np.ascontiguousarray(array))
-    image.SetSpacing(tuple(map(float, study.spacing)))
-    image.SetOrigin(tuple(map(float, study.origin)))
-    image.SetDirection(tuple(d3.ravel()))
-    return image
-
-
 def safe_folder_name(name: str, default: str = "case") -> str:
     """`name` (a node name, perhaps from a DICOM SeriesDescription) as ONE harmless path component.
 
@@ -96,7 +80,7 @@ def _refuse_existing(folder: Path) -> None:
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise InputError(f"{folder}: exists and is not a case folder; not overwriting it")
     if folder.is_dir() and any(folder.iterdir()):
-        what = "an earlier export" if (folder / "meta.json").is_file() else "not a case folder"
+        what = "an earlier export" if (folder / META_FILE).is_file() else "not a case folder"
         raise InputError(f"{folder}: exists and holds files ({what}); not overwriting it, export into a new folder")
 
 
@@ -105,32 +89,27 @@ def export_case(study: CineStudy, lge: np.ndarray | None, labels: np.ndarray, fo
     """study.pixels (S, T, R, C), a real lge (S, R, C) or None, labels (S, R, C) -> training case folder; returns it.
 
     lge_source says where the real LGE came from (kept in meta.json)."""
-    import SimpleITK as sitk
-
     folder = Path(folder)
     _refuse_existing(folder)
     labels = np.asarray(labels, np.uint8)
+    meta = {
+        "source": study.source,
+        "origin": "3D Slicer PSCGAN module export (cine, corrected labels" + (", real LGE)" if lge is not None else
+                                                                               "; no LGE: segmentation phases only)"),
+        "has_lge": lge is not None,
+        "lge_source": lge_source,
+        "pixel_spacing_mm": [round(float(study.spacing[1]), 6), round(float(study.spacing[0]), 6)],
+        "image_size": list(study.slice_shape),
+        "frames": study.num_frames,
+        "frame_interval_ms": float(study.frame_interval_ms),
+        "n_slices": study.num_slices,
+        "slice_spacing_mm": round(float(study.spacing[2]), 6),
+        "has_scar": bool((labels == 3).any()),
+        "labels": {"0": "other", "1": "blood pool", "2": "healthy myocardium", "3": "scar"},
+    }
     # nothing is ever deleted: an earlier export stays as it is (checked again just before the move)
-    with write_folder(folder, before_move=_refuse_existing) as tmp:
-        cine = np.transpose(study.pixels, (1, 0, 2, 3)).astype(np.float32)  # (T, S, R, C)
-        sitk.WriteImage(_image(cine, study, study.frame_interval_ms), str(tmp / "cine.nii.gz"), useCompression=True)
-        if lge is not None:
-            sitk.WriteImage(_image(np.asarray(lge, np.float32), study), str(tmp / "lge.nii.gz"), useCompression=True)
-        sitk.WriteImage(_image(labels, study), str(tmp / "labels.nii.gz"), useCompression=True)
-        meta = {
-            "source": study.source,
-            "origin": "3D Slicer PSCGAN module export (cine, corrected labels" + (", real LGE)" if lge is not None else
-                                                                                   "; no LGE: segmentation phases only)"),
-            "has_lge": lge is not None,
-            "lge_source": lge_source,
-            "pixel_spacing_mm": [round(float(study.spacing[1]), 6), round(float(study.spacing[0]), 6)],
-            "image_size": list(study.slice_shape),
-            "frames": study.num_frames,
-            "frame_interval_ms": float(study.frame_interval_ms),
-            "n_slices": study.num_slices,
-            "slice_spacing_mm": round(float(study.spacing[2]), 6),
-            "has_scar": bool((labels == 3).any()),
-            "labels": {"0": "other", "1": "blood pool", "2": "healthy myocardium", "3": "scar"},
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+    write_case_folder(folder, cine=np.transpose(study.pixels, (1, 0, 2, 3)), labels=labels, meta=meta,
+                      lge=None if lge is None else np.asarray(lge, np.float32), spacing_xyz=study.spacing,
+                      origin_xyz=study.origin, direction=study.direction, frame_interval_ms=study.frame_interval_ms,
+                      before_move=_refuse_existing)
     return folder

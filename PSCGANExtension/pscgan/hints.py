@@ -6,11 +6,10 @@ the defaults.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .io.case_folder import read_meta, slice_meta
 
 
 @dataclass
@@ -21,16 +20,14 @@ class StudyHints:
 
 
 def read_hints(source: Path, num_slices: int) -> StudyHints:
-    meta_path = Path(source) / "meta.json" if Path(source).is_dir() else None
-    if meta_path is None or not meta_path.is_file():
+    """The hints in a case folder's meta.json (pscgan.io.case_folder's policy: top level for every slice,
+    "slices" one entry a slice); no hints for a source without meta.json."""
+    if not Path(source).is_dir():
         return StudyHints()
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError) as err:
-        raise InputError(f"{meta_path}: not readable JSON ({err})") from None
-    per_slice = meta.get("slices") or [meta]
-    if len(per_slice) != num_slices:
+    meta = read_meta(source)
+    if not meta:
         return StudyHints()
+    per_slice = slice_meta(meta, num_slices, source)
     levels = [s.get("level") for s in per_slice]
     rv = [s.get("rv_insertion_anterior_rc") for s in per_slice]
     inferior = [s.get("rv_insertion_inferior_rc") for s in per_slice]

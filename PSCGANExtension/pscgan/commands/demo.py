@@ -6,7 +6,6 @@ prints the study summary next to the phantom's truth, with the path of the repor
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..io.case_folder import read_meta
     from ..phantom import generate_study, write_study
     from .infer import infer, print_summary
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"PSCGAN on {result.study.num_slices} slices x {result.study.num_frames} frames: {seconds:.1f} s")
     print("model result:")
     print_summary(result.summary)
-    meta = json.loads((study_dir / "meta.json").read_text())
+    meta = read_meta(study_dir)
     truth_scar = sum(s.get("scar_area_cm2", 0.0) for s in meta.get("slices", []))
     truth_segments = sorted({int(k) for s in meta.get("slices", []) for k, v in s.get("segments", {}).items() if v.get("has_scar")})
     print("phantom truth:")

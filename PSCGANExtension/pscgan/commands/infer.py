@@ -6,8 +6,6 @@ import sys
 import time
 from pathlib import Path
 
-CASE_CINE = "cine.nii.gz"
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", type=Path, help="DICOM folder, 4D NIfTI, NRRD / .seq.nrrd, a phantom case folder, "
@@ -33,14 +31,6 @@ def print_summary(summary: dict, out=sys.stdout) -> None:
     print(f"  scar ratio           {'undefined (no myocardium)' if ratio is None else f'{100 * ratio:.1f} %'}", file=out)
     segs = summary.get("segments_with_scar") or []
     print(f"  AHA segments w/ scar {', '.join(map(str, segs)) if segs else 'none'}", file=out)
-
-
-def case_folders(path: Path) -> list[Path]:
-    """The case folders (each holding cine.nii.gz) inside `path`, sorted; [] when `path` is itself a study."""
-    path = Path(path)
-    if not path.is_dir() or (path / CASE_CINE).is_file():
-        return []
-    return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / CASE_CINE).is_file())
 
 
 class ProgressLine:
@@ -134,6 +124,8 @@ def infer_cases(cases: list[Path], out: Path, *, checkpoint=None, device="auto",
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..io.case_folder import case_folders
+
     cases = case_folders(args.input)
     if cases:
         if args.center is not None or args.rv_insertion is not None:

@@ -13,9 +13,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-CINE_FILE = "cine.nii.gz"
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("case", type=Path, help="case folder (labels.nii.gz, lge.nii.gz, meta.json, cine.nii.gz)")
     p.add_argument("--ref", type=Path, default=None, help="reference case folder with the real LGE")
@@ -23,18 +20,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--es", type=int, default=None, help="end-systolic frame (0-based); default: darkest blood pool")
 
 
-def read_cine(folder: Path, n_slices: int, shape_rc: tuple[int, int]):
-    """(S, T, R, C) cine frames of a case folder (cine.nii.gz (X, Y, S, T)), or None without one."""
+def case_cine_frames(folder: Path, n_slices: int, shape_rc: tuple[int, int]):
+    """(S, T, R, C) cine frames of a case folder (pscgan.io.case_folder's cine.nii.gz), or None without one."""
     from ..errors import InputError
-    from ..io.nifti import read_nifti_cine
+    from ..io.case_folder import CINE_FILE, read_case_cine
 
-    path = folder / CINE_FILE
-    if not path.is_file():
+    if not (Path(folder) / CINE_FILE).is_file():
         return None
-    study = read_nifti_cine(path, min_frames=2)
+    study = read_case_cine(folder, min_frames=2)
     if study.num_slices != n_slices or study.slice_shape != tuple(shape_rc):
-        raise InputError(f"{path}: expected {n_slices} slice(s) of {tuple(shape_rc)} pixels, got {study.num_slices} "
-                         f"of {study.slice_shape}")
+        raise InputError(f"{Path(folder) / CINE_FILE}: expected {n_slices} slice(s) of {tuple(shape_rc)} pixels, got "
+                         f"{study.num_slices} of {study.slice_shape}")
     return study.pixels
 
 
@@ -71,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if refs is not None and (len(refs) != len(cases) or refs[0].labels.shape != cases[0].labels.shape):
         raise InputError(f"--ref {args.ref}: {len(refs)} slice(s) of {refs[0].labels.shape} do not match the case's "
                          f"{len(cases)} of {cases[0].labels.shape}")
-    cine = read_cine(args.case, len(cases), cases[0].labels.shape)
+    cine = case_cine_frames(args.case, len(cases), cases[0].labels.shape)
     quant, detected = [], False
     for k, case in enumerate(cases):
         has_meta = case.level is not None or case.insertion("rv_insertion_anterior_rc") is not None

@@ -45,7 +45,7 @@ def _from_array(array: np.ndarray, spacing, frame_interval_ms, min_frames: int) 
 def _kind(path: Path) -> str:
     name = path.name.lower()
     if path.is_dir():
-        from .phantom_case import is_case_folder
+        from .case_folder import is_case_folder
 
         return "case" if is_case_folder(path) else "dicom"
     if name.endswith(NIFTI_SUFFIXES):
@@ -84,7 +84,7 @@ def read_cine(
         raise InputError(f"{path}: no such file or folder")
     kind = _kind(path)
     if kind == "case":
-        from .phantom_case import read_case_cine
+        from .case_folder import read_case_cine
 
         study = read_case_cine(path, frame_interval_ms=frame_interval_ms, min_frames=min_frames)
     elif kind == "nifti":
@@ -112,7 +112,7 @@ def _volume_path(path: Path, name: str) -> Path:
 
 def read_lge(path: str | Path) -> Volume:
     """An LGE image: a case folder (its lge.nii.gz) or a 3D image file -> Volume, pixels (S, R, C) float32."""
-    from .phantom_case import LGE_FILE, read_case_volume
+    from .case_folder import LGE_FILE, read_case_volume
     from .volume import read_volume
 
     path = Path(path)
@@ -126,7 +126,7 @@ def read_lge(path: str | Path) -> Volume:
 
 def read_labels(path: str | Path) -> Volume:
     """A label map: a case folder (its labels.nii.gz) or a 3D image file -> Volume, pixels (S, R, C) uint8 in 0-3."""
-    from .phantom_case import LABELS_FILE, check_labels, read_case_volume
+    from .case_folder import LABELS_FILE, check_labels, read_case_volume
     from .volume import read_volume
 
     path = Path(path)

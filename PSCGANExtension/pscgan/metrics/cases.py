@@ -7,25 +7,20 @@ A case folder holds NIfTI images of shape (X, Y, 1) (or 2-D (X, Y), or a stack (
                  "rv_insertion_anterior_rc" [row, col], "rv_insertion_inferior_rc" [row, col]
                  (pixel coordinates of the full image, see `pscgan.metrics.aha`); for a stack,
                  "slices": [one such object per slice] overrides the top level slice by slice.
-Arrays are returned as (rows, cols) = SimpleITK's (Y, X). The pixel spacing is the NIfTI
-header's; a `pixel_spacing_mm` in meta.json that disagrees with it by more than 0.1 % is an error.
+Arrays are returned as (rows, cols) = SimpleITK's (Y, X). File names and the meta.json policy (spacing
+against the header, one "slices" entry per slice) are pscgan.io.case_folder's.
 """
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, plain
+from ..errors import InputError
+from ..io.case_folder import LABELS_FILE, LGE_FILE, META_FILE, checked_spacing_rc, read_meta, slice_meta
 from .aha import check_level
 from .clinical import check_labels
-
-LABELS_FILE = "labels.nii.gz"
-LGE_FILE = "lge.nii.gz"
-META_FILE = "meta.json"
 
 
 @dataclass
@@ -87,44 +82,6 @@ def read_slice_image(path: Path) -> tuple[np.ndarray, tuple[float, float]]:
     return array[0], spacing
 
 
-def _read_meta(folder: Path) -> dict:
-    path = folder / META_FILE
-    if not path.is_file():
-        return {}
-    try:
-        meta = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(f"{path}: not valid JSON ({err})") from None
-    if not isinstance(meta, dict):
-        raise InputError(f"{path}: expected a JSON object")
-    return meta
-
-
-def _check_meta_spacing(meta: dict, spacing: tuple[float, float], folder: Path) -> None:
-    if "pixel_spacing_mm" not in meta:
-        return
-    try:
-        meta_spacing = tuple(float(v) for v in meta["pixel_spacing_mm"])
-    except (TypeError, ValueError):
-        raise InputError(f"{folder / META_FILE}: pixel_spacing_mm must be [row, col] in mm") from None
-    if len(meta_spacing) != 2 or not all(math.isfinite(v) for v in meta_spacing) \
-            or not np.allclose(meta_spacing, spacing, rtol=1e-3):
-        raise InputError(f"{folder}: meta.json pixel_spacing_mm {plain(meta_spacing)} disagrees with the "
-                         f"{LABELS_FILE} header spacing {plain(spacing)} (row, col)")
-
-
-def _slice_meta(meta: dict, k: int, n: int, folder: Path) -> dict:
-    """Meta of slice k: the top level, overridden by meta["slices"][k] when the list has one entry a slice."""
-    per_slice = meta.get("slices")
-    if per_slice is None:
-        return dict(meta)
-    if not isinstance(per_slice, list) or len(per_slice) != n or not all(isinstance(m, dict) for m in per_slice):
-        raise InputError(f"{folder / META_FILE}: \"slices\" must list one object per slice ({n})")
-    merged = {key: value for key, value in meta.items() if key != "slices"}
-    merged.update(per_slice[k])
-    return merged
-
-
 def read_case_slices(folder: Path) -> list[CaseData]:
     """Every slice of a case folder as a CaseData; a multi-slice case's slices are named
     "<case>/slice_<k>" (1-based) and take their level / insertion points from meta["slices"][k - 1]."""
@@ -146,13 +103,13 @@ def read_case_slices(folder: Path) -> list[CaseData]:
         lge = lge_raw.astype(np.float64)
         if not np.all(np.isfinite(lge)):
             raise InputError(f"{folder / LGE_FILE}: contains NaN or infinite values")
-    meta = _read_meta(folder)
-    _check_meta_spacing(meta, spacing, folder)
+    meta = read_meta(folder)
+    spacing = checked_spacing_rc(meta, spacing, folder, LABELS_FILE)
+    per_slice = slice_meta(meta, n, folder)
     cases = []
     for k in range(n):
         name = folder.name if n == 1 else f"{folder.name}/slice_{k + 1}"
-        case = CaseData(name, folder, labels[k], None if lge is None else lge[k], spacing,
-                        _slice_meta(meta, k, n, folder), direction)
+        case = CaseData(name, folder, labels[k], None if lge is None else lge[k], spacing, per_slice[k], direction)
         _ = case.level  # validates the level early
         cases.append(case)
     return cases

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..io.atomic import write_text
+from ..io.case_folder import META_FILE
 from .config import GENERATOR_VERSION, PhantomConfig
 from .generate import generate_case
 from .writer import write_case
@@ -25,7 +26,7 @@ def check_output_folder(out: Path) -> Path:
         if not out.is_dir():
             raise InputError(f"{out}: exists and is not a folder")
         entries = [p for p in out.iterdir() if not p.name.startswith(".")]
-        if entries and not ((out / DATASET_FILE).is_file() or (out / "meta.json").is_file()):
+        if entries and not ((out / DATASET_FILE).is_file() or (out / META_FILE).is_file()):
             raise InputError(f"{out}: folder is not empty and holds no phantom data; choose an empty or new folder")
     return out
 

@@ -1,48 +1,27 @@
-"""Write phantom cases and studies as NIfTI + meta.json, atomically (temporary folder, then rename).
+"""Write phantom cases and studies as case folders (pscgan.io.case_folder: all five files), atomically.
 
-Files per folder: cine.nii.gz (X, Y, Z, T) float32 with pixdim[4] = frame interval (ms),
-cine_labels.nii.gz (X, Y, Z, T) uint8, lge.nii.gz (X, Y, Z) float32, labels.nii.gz (X, Y, Z) uint8,
-meta.json. A single case has Z = 1. Spacing (col, row, slice, frame ms), origin 0, identity direction.
+A single case has Z = 1. Spacing (col, row, slice, frame ms), origin 0, identity direction.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
-from ..io.atomic import write_folder
-
-CASE_FILES = ("cine.nii.gz", "cine_labels.nii.gz", "lge.nii.gz", "labels.nii.gz", "meta.json")
-
-
-def _write_image(array: np.ndarray, spacing: tuple[float, ...], path: Path) -> None:
-    """array in numpy order ((T,) Z, Y, X) -> NIfTI with the given (x, y, z(, t)) spacing."""
-    import SimpleITK as sitk
-
-    image = sitk.GetImageFromArray(np.ascontiguousarray(array), isVector=False)
-    image.SetSpacing(tuple(float(s) for s in spacing))
-    image.SetOrigin((0.0,) * len(spacing))
-    image.SetDirection(tuple(np.eye(len(spacing)).ravel().tolist()))
-    sitk.WriteImage(image, str(path), useCompression=True)
-
+from ..io.case_folder import META_FILE, write_case_folder
 
 def _write_folder(folder: Path, cine: np.ndarray, cine_labels: np.ndarray, lge: np.ndarray, labels: np.ndarray,
                   meta: dict, spacing_xyz: tuple[float, float, float], frame_ms: float) -> Path:
     """Arrays: cine / cine_labels (T, Z, Y, X), lge / labels (Z, Y, X). Atomic replace of `folder`."""
     def not_a_case_folder(folder: Path) -> None:
         if folder.exists():
-            if not folder.is_dir() or (any(folder.iterdir()) and not (folder / "meta.json").is_file()):
+            if not folder.is_dir() or (any(folder.iterdir()) and not (folder / META_FILE).is_file()):
                 raise InputError(f"{folder}: exists and is not a phantom case folder; not overwriting it")
 
-    with write_folder(Path(folder), before_move=not_a_case_folder, replace=True) as tmp:
-        _write_image(cine.astype(np.float32), (*spacing_xyz, frame_ms), tmp / "cine.nii.gz")
-        _write_image(cine_labels.astype(np.uint8), (*spacing_xyz, frame_ms), tmp / "cine_labels.nii.gz")
-        _write_image(lge.astype(np.float32), spacing_xyz, tmp / "lge.nii.gz")
-        _write_image(labels.astype(np.uint8), spacing_xyz, tmp / "labels.nii.gz")
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
-    return Path(folder)
+    return write_case_folder(folder, cine=cine, cine_labels=cine_labels, lge=lge, labels=labels, meta=meta,
+                             spacing_xyz=spacing_xyz, frame_interval_ms=frame_ms, replace=True,
+                             before_move=not_a_case_folder)
 
 
 def write_case(case, folder: Path) -> Path:

@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError
+from ..io.case_folder import META_FILE
 from ..labels import BLOOD_POOL, COLORS, HEALTHY_MYOCARDIUM, NAMES, SCAR
 from ..metrics.clinical import SliceQuantification, combine_segments
 from .bullseye import draw_bullseye
@@ -118,7 +119,7 @@ def _quant_list(quantification, n: int) -> list[SliceQuantification | None]:
     return quant
 
 
-INSERTION_WORDS = {"detected": "detected", "markup": "user markup", "meta": "meta.json", "default": "default 120°",
+INSERTION_WORDS = {"detected": "detected", "markup": "user markup", "meta": META_FILE, "default": "default 120°",
                    None: "given"}
 
 
