@@ -5,7 +5,7 @@ PlanePositionSequence/ImagePositionPatient, PlaneOrientationSequence/ImageOrient
 PixelMeasuresSequence/PixelSpacing, PixelValueTransformationSequence/RescaleSlope+Intercept, and the frame's
 time from CardiacSynchronizationSequence/NominalCardiacTriggerDelayTime (else FrameContentSequence/
 TemporalPositionIndex, else the frame number). The frames are then grouped and checked exactly like a folder
-of single-frame images (dicom._assemble); slices run along +normal (frame order in the file carries no meaning).
+of single-frame images (dicom_frames.assemble); slices run along +normal (frame order in the file carries no meaning).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .dicom import _assemble, _dcmread, _float_list, _Instance, image_shape, number_of_frames
+from .dicom_frames import Instance, assemble, dcmread, float_list, image_shape, number_of_frames
 from .study import CineStudy
 
 
@@ -39,7 +39,7 @@ def read_multiframe_cine(path: str | Path, *, frame_interval_ms: float | None = 
     path = Path(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = _dcmread(path, header_only=False)
+        ds = dcmread(path, header_only=False)
         if ds is None:
             raise InputError(f"{path}: not a DICOM file")
         n = number_of_frames(ds, path)
@@ -63,9 +63,9 @@ def read_multiframe_cine(path: str | Path, *, frame_interval_ms: float | None = 
             rescale = _lookup(groups, "PixelValueTransformationSequence", "RescaleSlope") or ds
             cardiac = _lookup(groups, "CardiacSynchronizationSequence", "NominalCardiacTriggerDelayTime")
             content = _lookup(groups, "FrameContentSequence", "TemporalPositionIndex")
-            position = _float_list(pos, "ImagePositionPatient", 3, Path(where))
-            orientation = _float_list(ori, "ImageOrientationPatient", 6, Path(where))
-            spacing = _float_list(meas, "PixelSpacing", 2, Path(where))
+            position = float_list(pos, "ImagePositionPatient", 3, Path(where))
+            orientation = float_list(ori, "ImageOrientationPatient", 6, Path(where))
+            spacing = float_list(meas, "PixelSpacing", 2, Path(where))
             if cardiac is not None:
                 trigger = float(cardiac.NominalCardiacTriggerDelayTime)
             elif content is not None:
@@ -75,7 +75,7 @@ def read_multiframe_cine(path: str | Path, *, frame_interval_ms: float | None = 
             slope = float(getattr(rescale, "RescaleSlope", 1.0) or 1.0)
             intercept = float(getattr(rescale, "RescaleIntercept", 0.0) or 0.0)
             instances.append(
-                _Instance(
+                Instance(
                     path=path,
                     dataset=ds,
                     series_uid=str(getattr(ds, "SeriesInstanceUID", "")),
@@ -89,7 +89,7 @@ def read_multiframe_cine(path: str | Path, *, frame_interval_ms: float | None = 
                 )
             )
             has_times = has_times and cardiac is not None
-        study = _assemble(instances, str(path), frame_interval_ms, min_frames, acquisition_order=False)
+        study = assemble(instances, str(path), frame_interval_ms, min_frames, acquisition_order=False)
         if not has_times and frame_interval_ms is None:  # index steps are not milliseconds
             rr = float(getattr(ds, "NominalInterval", 0) or 0)
             study.frame_interval_ms = rr / study.num_frames if rr > 0 else 40.0
