@@ -23,7 +23,7 @@ from slicer.util import VTKObservationMixin
 from PSCGANLib.export import export_folder
 from PSCGANLib.install import slicer_installer
 from PSCGANLib.job import BackgroundJob
-from PSCGANLib.logic import PSCGANLogic as SceneLogic
+from PSCGANLib.logic import PipelineLogic
 from PSCGANLib.logic import RunOptions
 from PSCGANLib.parameters import PSCGANParameterNode
 from PSCGANLib.sampledata import SAMPLE_NAME, load_phantom_cine, register_sample_data
@@ -69,12 +69,12 @@ def _onStartupCompleted() -> None:
         logging.warning("PSCGAN: Terminologies module unavailable; segment codes are still stored in each segment")
 
 
-class PSCGANLogic(ScriptedLoadableModuleLogic, SceneLogic):
-    """The Lib's logic on slicer.mrmlScene, plus the module's parameter node (tagged "PSCGAN")."""
+class PSCGANLogic(ScriptedLoadableModuleLogic, PipelineLogic):
+    """The Lib's PipelineLogic on slicer.mrmlScene, plus the module's parameter node (tagged "PSCGAN")."""
 
     def __init__(self, scene=None, **kwargs) -> None:
         ScriptedLoadableModuleLogic.__init__(self)
-        SceneLogic.__init__(self, scene if scene is not None else slicer.mrmlScene, **kwargs)
+        PipelineLogic.__init__(self, scene if scene is not None else slicer.mrmlScene, **kwargs)
 
     def getParameterNode(self):
         return PSCGANParameterNode(super().getParameterNode())

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pscgan.errors import Cancelled, InputError  # noqa: E402
 from pscgan.mrml import nodes as mrml  # noqa: E402
 from PSCGANLib.job import BackgroundJob, one_line  # noqa: E402
-from PSCGANLib.logic import PSCGANLogic  # noqa: E402
+from PSCGANLib.logic import PipelineLogic  # noqa: E402
 from test_slicer_logic import S, FakeRunner, fake_factory, node_ids, study  # noqa: E402, F401
 
 TIMEOUT = 20.0
@@ -79,7 +79,7 @@ def scene_logic(study):  # noqa: F811
 
 
 def start(scene, browser, runner):
-    logic = PSCGANLogic(scene, fake_factory, runner)
+    logic = PipelineLogic(scene, fake_factory, runner)
     prepared = logic.prepare(browser)
     panel = Panel(logic, prepared)
     return panel, logic.background_job(prepared, **panel.callbacks()).start()

@@ -92,3 +92,35 @@ def test_imports_run_one_way_between_rooms():
                 if target.split(".")[0] in forbidden or target in forbidden:
                     upward.append(f"{path.relative_to(ROOT)} imports {target}")
     assert upward == []
+
+
+def _class_names(path: Path) -> set[str]:
+    return {n.name for n in ast.parse(path.read_text()).body if isinstance(n, ast.ClassDef)}
+
+
+def test_module_and_lib_name_their_classes_once():
+    """Slicer's convention names the module's classes PSCGAN*; the Lib's must not take the same names."""
+    module = _class_names(BACKEND / "PSCGAN.py")
+    lib = set().union(*(_class_names(p) for p in (BACKEND / "PSCGANLib").glob("*.py")))
+    assert "PSCGANLogic" in module
+    assert module & lib == set()
+
+
+def test_training_command_line_is_a_registry_of_runnable_commands():
+    import importlib
+
+    from training.__main__ import COMMANDS, build_parser
+
+    parser = build_parser()
+    for name, command in COMMANDS.items():
+        module, function = command.run.split(":")
+        assert callable(getattr(importlib.import_module(module), function)), name
+        for alias in (name, *command.aliases):
+            assert parser.parse_args(_minimal_args(alias))._run == command.run
+
+
+def _minimal_args(name: str) -> list[str]:
+    required = {"train": ["--data", "d", "--out", "o"], "ablate": ["--data", "d", "--out", "o"],
+                "finetune": ["--data", "d", "--out", "o", "--bundle", "b"], "export": ["run", "--out", "o"],
+                "bundle": ["run", "--out", "o"]}
+    return [name, *required.get(name, [])]

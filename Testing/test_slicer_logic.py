@@ -1,4 +1,4 @@
-"""PSCGANLogic on a real slicer-core MRML scene: nodes, names, colours, geometry, table, cancel, overwrite, export."""
+"""PipelineLogic on a real slicer-core MRML scene: nodes, names, colours, geometry, table, cancel, overwrite, export."""
 from __future__ import annotations
 
 import json
@@ -18,7 +18,7 @@ from pscgan.errors import Cancelled, CheckpointError, InputError  # noqa: E402
 from pscgan.io.study import CineStudy  # noqa: E402
 from pscgan.mrml import nodes as mrml  # noqa: E402
 from pscgan.pipeline import StudyResult, quantify_study  # noqa: E402
-from PSCGANLib.logic import PSCGANLogic, RunOptions  # noqa: E402
+from PSCGANLib.logic import PipelineLogic, RunOptions  # noqa: E402
 
 S, T, R, C = 3, 8, 48, 52
 
@@ -91,7 +91,7 @@ def node_ids(scene) -> list[str]:
 
 def test_run_creates_named_coloured_nodes_in_input_geometry(scene_and_cine, study):
     scene, browser = scene_and_cine
-    out = PSCGANLogic(scene, fake_factory, FakeRunner()).run(browser)
+    out = PipelineLogic(scene, fake_factory, FakeRunner()).run(browser)
     assert out.lge.GetScene() is scene and out.segmentation.GetScene() is scene and out.table.GetScene() is scene
     np.testing.assert_allclose(mrml.node_ijk_to_ras(out.lge), mrml.ijk_to_ras(study), atol=1e-9)
     # LPS -> RAS by hand: flip x and y of direction*spacing and origin
@@ -119,7 +119,7 @@ def test_run_creates_named_coloured_nodes_in_input_geometry(scene_and_cine, stud
 
 def test_table_equals_quantify_study(scene_and_cine, study):
     scene, browser = scene_and_cine
-    out = PSCGANLogic(scene, fake_factory, FakeRunner()).run(browser)
+    out = PipelineLogic(scene, fake_factory, FakeRunner()).run(browser)
     _q, summary, expected = quantify_study(truth_labels(), study)
     got = mrml.rows_from_table_node(out.table)
     assert len(got) == len(expected) and len(got) > S
@@ -142,7 +142,7 @@ def test_table_equals_quantify_study(scene_and_cine, study):
 def test_cancel_leaves_scene_unchanged(scene_and_cine):
     scene, browser = scene_and_cine
     before = node_ids(scene)
-    logic = PSCGANLogic(scene, fake_factory, FakeRunner())
+    logic = PipelineLogic(scene, fake_factory, FakeRunner())
     calls = []
 
     def cancel_on_second_poll() -> bool:
@@ -165,11 +165,11 @@ def test_bad_checkpoint_and_3d_input_leave_scene_unchanged(scene_and_cine, study
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"junk")
     with pytest.raises(CheckpointError, match="bad.safetensors"):
-        PSCGANLogic(scene, failing_factory, FakeRunner()).run(browser, options=RunOptions(checkpoint=bad))
+        PipelineLogic(scene, failing_factory, FakeRunner()).run(browser, options=RunOptions(checkpoint=bad))
     with pytest.raises(InputError, match="is a 3D volume; a cine needs a time sequence"):
-        PSCGANLogic(scene, fake_factory, FakeRunner()).run(volume)
+        PipelineLogic(scene, fake_factory, FakeRunner()).run(volume)
     with pytest.raises(InputError, match="device"):
-        PSCGANLogic(scene, fake_factory, FakeRunner()).run(browser, options=RunOptions(device="tpu"))
+        PipelineLogic(scene, fake_factory, FakeRunner()).run(browser, options=RunOptions(device="tpu"))
     assert node_ids(scene) == before
 
 
@@ -178,13 +178,13 @@ def test_short_cine_is_rejected(study):
     short = CineStudy(pixels=study.pixels[:, :3].copy(), spacing=study.spacing, origin=study.origin, direction=study.direction)
     browser = mrml.sequence_node_from_study(scene, short, "short")
     with pytest.raises(InputError, match="frame"):
-        PSCGANLogic(scene, fake_factory, FakeRunner()).run(browser)
+        PipelineLogic(scene, fake_factory, FakeRunner()).run(browser)
 
 
 def test_overwrite_replaces_without_duplicates_and_no_overwrite_makes_new(scene_and_cine):
     scene, browser = scene_and_cine
     runner = FakeRunner()
-    logic = PSCGANLogic(scene, fake_factory, runner)
+    logic = PipelineLogic(scene, fake_factory, runner)
     first = logic.run(browser)
     count = scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode")
     second = logic.run(browser, options=RunOptions(overwrite=True), lge_node=first.lge,
@@ -203,7 +203,7 @@ def test_overwrite_replaces_without_duplicates_and_no_overwrite_makes_new(scene_
 
 def test_recompute_metrics_after_correction(scene_and_cine, study):
     scene, browser = scene_and_cine
-    logic = PSCGANLogic(scene, fake_factory, FakeRunner())
+    logic = PipelineLogic(scene, fake_factory, FakeRunner())
     out = logic.run(browser)
     corrected = truth_labels()
     corrected[corrected == L.SCAR] = L.HEALTHY_MYOCARDIUM  # annotator removes all scar
@@ -219,7 +219,7 @@ def test_export_case_for_training_without_lge_never_writes_the_models_own(scene_
     import SimpleITK as sitk
 
     scene, browser = scene_and_cine
-    logic = PSCGANLogic(scene, fake_factory, FakeRunner())
+    logic = PipelineLogic(scene, fake_factory, FakeRunner())
     out = logic.run(browser)
     with pytest.raises(InputError, match="model's own LGE-equivalent image"):
         logic.export_case_for_training(browser, out.lge, out.segmentation, tmp_path / "case")
@@ -260,7 +260,7 @@ def test_export_with_the_real_lge_resamples_it_to_the_cine(scene_and_cine, study
     import SimpleITK as sitk
 
     scene, browser = scene_and_cine
-    logic = PSCGANLogic(scene, fake_factory, FakeRunner())
+    logic = PipelineLogic(scene, fake_factory, FakeRunner())
     out = logic.run(browser)
     node, truth = real_lge_node(scene, study)
     folder = logic.export_case_for_training(browser, node, out.segmentation, tmp_path / "case")
@@ -277,7 +277,7 @@ def test_export_with_the_real_lge_resamples_it_to_the_cine(scene_and_cine, study
 
 def test_export_refuses_an_lge_of_other_slices(scene_and_cine, study, tmp_path):
     scene, browser = scene_and_cine
-    logic = PSCGANLogic(scene, fake_factory, FakeRunner())
+    logic = PipelineLogic(scene, fake_factory, FakeRunner())
     out = logic.run(browser)
     node, _ = real_lge_node(scene, study, shift_mm=300.0, name="other study LGE")
     with pytest.raises(InputError, match=r"other study LGE: covers 0 % of the labelled heart"):
@@ -299,7 +299,7 @@ def test_markups_points_become_pixel_positions(scene_and_cine, study):
         seen.update(kwargs)
         return FakeRunner()(study_, predictor, **kwargs)
 
-    PSCGANLogic(scene, fake_factory, runner).run(browser, roi_center_node=markups, rv_insertion_node=markups)
+    PipelineLogic(scene, fake_factory, runner).run(browser, roi_center_node=markups, rv_insertion_node=markups)
     assert seen["centers_rc"] == pytest.approx((30.0, 20.0))
     assert seen["rv_insertion_rc"] == [pytest.approx((30.0, 20.0))] * S and seen["rv_source"] == "markup"
     assert not math.isnan(seen["centers_rc"][0])
@@ -315,13 +315,13 @@ def test_default_factory_without_torch_or_gpu_gives_one_line_errors(scene_and_ci
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         with pytest.raises(InputError, match="no CUDA GPU"):
-            PSCGANLogic(scene, default_predictor_factory, FakeRunner()).run(browser, options=RunOptions(device="cuda", checkpoint=junk))
+            PipelineLogic(scene, default_predictor_factory, FakeRunner()).run(browser, options=RunOptions(device="cuda", checkpoint=junk))
     with pytest.raises(CheckpointError) as err:
-        PSCGANLogic(scene, default_predictor_factory, FakeRunner()).run(browser, options=RunOptions(device="cpu", checkpoint=junk))
+        PipelineLogic(scene, default_predictor_factory, FakeRunner()).run(browser, options=RunOptions(device="cpu", checkpoint=junk))
     assert "\n" not in str(err.value) and "model.safetensors" in str(err.value)
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
     with pytest.raises(CheckpointError, match="PyTorch"):
-        PSCGANLogic(scene, default_predictor_factory, FakeRunner()).run(browser, options=RunOptions(device="cpu", checkpoint=junk))
+        PipelineLogic(scene, default_predictor_factory, FakeRunner()).run(browser, options=RunOptions(device="cpu", checkpoint=junk))
     assert node_ids(scene) == before
 
 
@@ -331,7 +331,7 @@ def test_insertion_points_used_are_markups_the_user_can_drag(scene_and_cine, stu
     from PSCGANLib.nodes import slice_points_rc
 
     scene, browser = scene_and_cine
-    logic = PSCGANLogic(scene, fake_factory, FakeRunner())
+    logic = PipelineLogic(scene, fake_factory, FakeRunner())
     out = logic.run(browser)
     assert out.rv_anterior is not None and out.rv_inferior is not None and out.rv_anterior.GetScene() is scene
     assert out.rv_anterior.GetNumberOfControlPoints() == S
@@ -370,7 +370,7 @@ def test_insertion_markup_off_the_slices_is_a_one_line_error(scene_and_cine, stu
         markups.AddControlPoint([-lps[0], -lps[1], lps[2]])
     before = node_ids(scene)
     with pytest.raises(InputError, match="my RV points: anterior RV insertion point 2 lies outside"):
-        PSCGANLogic(scene, fake_factory, FakeRunner()).run(browser, rv_insertion_node=markups)
+        PipelineLogic(scene, fake_factory, FakeRunner()).run(browser, rv_insertion_node=markups)
     assert node_ids(scene) == before
 
 
@@ -382,7 +382,7 @@ def test_lge_node_says_which_part_is_synthesised(scene_and_cine):
     class Predictor:
         preprocess = PreprocessConfig(roi_size=64, roi_spacing_mm=1.6)
 
-    out = PSCGANLogic(scene, lambda checkpoint, device: Predictor(), FakeRunner()).run(browser)
+    out = PipelineLogic(scene, lambda checkpoint, device: Predictor(), FakeRunner()).run(browser)
     assert "102 x 102 mm window" in out.lge.GetDescription() and "not synthesised" in out.lge.GetDescription()
 
 
@@ -393,7 +393,7 @@ def test_model_label_shows_the_loaded_bundle(scene_and_cine, tmp_path):
         def describe(self):
             return "my.safetensors; configuration tiny; trained on phantom; SHA-256 0123456789ab"
 
-    logic = PSCGANLogic(scene, lambda checkpoint, device: Described(), FakeRunner())
+    logic = PipelineLogic(scene, lambda checkpoint, device: Described(), FakeRunner())
     custom = tmp_path / "my.safetensors"
     custom.write_bytes(b"x")
     assert logic.model_description(RunOptions()) == "bundled model (details shown once it is loaded on Apply)"

@@ -16,7 +16,7 @@ from pscgan import labels as L  # noqa: E402
 from pscgan.mrml import files as F  # noqa: E402
 from pscgan.mrml import nodes as mrml  # noqa: E402
 from pscgan.pipeline import quantify_study  # noqa: E402
-from PSCGANLib.logic import PSCGANLogic, RunOptions  # noqa: E402
+from PSCGANLib.logic import PipelineLogic, RunOptions  # noqa: E402
 from PSCGANLib.sampledata import SAMPLE_NAME, load_phantom_cine  # noqa: E402
 
 preprocess = pytest.importorskip("pscgan.preprocess")
@@ -65,7 +65,7 @@ def test_lib_with_real_pipeline(scene_with_phantom, tmp_path):
 
     scene, browser = scene_with_phantom
     predictor = RingPredictor()
-    logic = PSCGANLogic(scene, lambda checkpoint, device: predictor)
+    logic = PipelineLogic(scene, lambda checkpoint, device: predictor)
     steps = []
     out = logic.run(browser, options=RunOptions(device="cpu"), progress=lambda d, t, m: steps.append((d, t)))
     assert predictor.calls == 3 and steps[-1] == (3, 3)

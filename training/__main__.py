@@ -10,7 +10,10 @@ User errors end in one line on stderr and exit status 2 (as `pscgan`).
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+from dataclasses import dataclass
+from typing import Callable
 
 from pscgan.errors import Cancelled, PSCGANError
 
@@ -29,73 +32,87 @@ def _add_train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true")
 
 
+def _train_arguments(p: argparse.ArgumentParser) -> None:
+    _add_train_options(p)
+    p.add_argument("--out", required=True, help="run folder (checkpoint.pt, metrics.csv, tb/, split.json)")
+    p.add_argument("--resume", action="store_true", help="continue from RUN/checkpoint.pt")
+    p.add_argument("--stop-after-epochs", type=int, default=None, help="stop after this many epochs (then --resume)")
+    p.add_argument("--no-tensorboard", action="store_true")
+    p.add_argument("--no-augment", action="store_true",
+                   help="train without the domain randomisation of the cine (training.augment; on by default)")
+
+
+def _export_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", help="run folder")
+    p.add_argument("--out", required=True, help="bundle file (.safetensors); a .sha256 sidecar is written beside it")
+    p.add_argument("--allow-unfinished", action="store_true", help="export even if not every phase has finished")
+    p.add_argument("--half", action="store_true", help="store the weights as float16 (half the size; how the shipped model is stored)")
+    p.add_argument("--description", default=None, help="what the model is, in words (recorded in the bundle and in "
+                   "every metrics.json); default: configuration, phases and whether training finished")
+
+
+def _ablate_arguments(p: argparse.ArgumentParser) -> None:
+    _add_train_options(p)
+    p.add_argument("--out", required=True, help="folder: one run per row, ablation.md, ablation.csv")
+    p.add_argument("--rows", default=None, help="comma-separated row names (default: all); see --list")
+    p.add_argument("--list", action="store_true", help="print the rows and exit")
+
+
+def _finetune_arguments(p: argparse.ArgumentParser) -> None:
+    _add_train_options(p)
+    p.add_argument("--bundle", required=True, help="model bundle (.safetensors) to start from")
+    p.add_argument("--phase", default="seg", help="first phase to train (earlier ones keep the bundle's weights)")
+    p.add_argument("--scar-weight", type=float, default=None, help="weight of the scar class in the mce terms")
+    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--no-tensorboard", action="store_true")
+
+
+def _bench_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="bench.json")
+    p.add_argument("--configs", default="cpu,paper")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One sub-command: its help, its options, and "module:function" that runs it (imported only when used)."""
+
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: str
+    aliases: tuple[str, ...] = ()
+
+
+COMMANDS = {
+    "train": Command("train the three phases", _train_arguments, "training.cli_train:run_train"),
+    "export": Command("write the inference bundle of a finished run", _export_arguments, "training.export:run_export",
+                      aliases=("bundle",)),
+    "ablate": Command("train ablation rows on one split and tabulate them", _ablate_arguments,
+                      "training.ablate:run_ablate"),
+    "finetune": Command("continue training a bundle's generators from a given phase on new data", _finetune_arguments,
+                        "training.finetune:run_finetune"),
+    "bench": Command("inference latency, memory, FLOPs and training throughput", _bench_arguments,
+                     "training.bench:run_bench"),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-
-    t = sub.add_parser("train", help="train the three phases")
-    _add_train_options(t)
-    t.add_argument("--out", required=True, help="run folder (checkpoint.pt, metrics.csv, tb/, split.json)")
-    t.add_argument("--resume", action="store_true", help="continue from RUN/checkpoint.pt")
-    t.add_argument("--stop-after-epochs", type=int, default=None, help="stop after this many epochs (then --resume)")
-    t.add_argument("--no-tensorboard", action="store_true")
-    t.add_argument("--no-augment", action="store_true",
-                   help="train without the domain randomisation of the cine (training.augment; on by default)")
-
-    e = sub.add_parser("export", aliases=["bundle"], help="write the inference bundle of a finished run")
-    e.add_argument("run", help="run folder")
-    e.add_argument("--out", required=True, help="bundle file (.safetensors); a .sha256 sidecar is written beside it")
-    e.add_argument("--allow-unfinished", action="store_true", help="export even if not every phase has finished")
-    e.add_argument("--half", action="store_true", help="store the weights as float16 (half the size; how the shipped model is stored)")
-    e.add_argument("--description", default=None, help="what the model is, in words (recorded in the bundle and in "
-                   "every metrics.json); default: configuration, phases and whether training finished")
-
-    a = sub.add_parser("ablate", help="train ablation rows on one split and tabulate them")
-    _add_train_options(a)
-    a.add_argument("--out", required=True, help="folder: one run per row, ablation.md, ablation.csv")
-    a.add_argument("--rows", default=None, help="comma-separated row names (default: all); see --list")
-    a.add_argument("--list", action="store_true", help="print the rows and exit")
-
-    f = sub.add_parser("finetune", help="continue training a bundle's generators from a given phase on new data")
-    _add_train_options(f)
-    f.add_argument("--bundle", required=True, help="model bundle (.safetensors) to start from")
-    f.add_argument("--phase", default="seg", help="first phase to train (earlier ones keep the bundle's weights)")
-    f.add_argument("--scar-weight", type=float, default=None, help="weight of the scar class in the mce terms")
-    f.add_argument("--out", required=True, help="run folder")
-    f.add_argument("--resume", action="store_true")
-    f.add_argument("--no-tensorboard", action="store_true")
-
-    b = sub.add_parser("bench", help="inference latency, memory, FLOPs and training throughput")
-    b.add_argument("--out", default="bench.json")
-    b.add_argument("--configs", default="cpu,paper")
-    b.add_argument("--threads", type=int, default=2)
-    b.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
+    for name, command in COMMANDS.items():
+        p = sub.add_parser(name, aliases=list(command.aliases), help=command.help)
+        command.add_arguments(p)
+        p.set_defaults(_run=command.run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    module, function = args._run.split(":")
     try:
-        if args.command == "train":
-            from .cli_train import run_train
-
-            return run_train(args)
-        if args.command in ("export", "bundle"):
-            from .export import run_export
-
-            return run_export(args)
-        if args.command == "finetune":
-            from .finetune import run_finetune
-
-            return run_finetune(args)
-        if args.command == "ablate":
-            from .ablate import run_ablate
-
-            return run_ablate(args)
-        if args.command == "bench":
-            from .bench import run_bench
-
-            return run_bench(args)
+        return int(getattr(importlib.import_module(module), function)(args) or 0)
     except Cancelled as err:
         print(f"training: cancelled: {err}", file=sys.stderr)
         return 130
@@ -105,7 +122,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("training: interrupted; the last checkpoint is kept (use --resume)", file=sys.stderr)
         return 130
-    return 2
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""PSCGANLogic: cine sequence node -> LGE volume, segmentation and metrics table on an explicit scene.
+"""PipelineLogic: cine sequence node -> LGE volume, segmentation and metrics table on an explicit scene.
 
 Everything is computed and built off-scene first; nodes are added (or chosen nodes overwritten) only
 after the whole run succeeded, so a failure or a cancel leaves the scene exactly as it was. The
@@ -89,7 +89,7 @@ class OutputNodes:
     notes: list[str] = field(default_factory=list)
 
 
-class PSCGANLogic:
+class PipelineLogic:
     """All module logic on `scene` (slicer.mrmlScene in Slicer, a vtkMRMLScene on slicer-core)."""
 
     def __init__(self, scene, predictor_factory: PredictorFactory | None = None, study_runner: Callable | None = None):
