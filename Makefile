@@ -27,8 +27,8 @@ test: venv
 	$(PY) -m pytest -q -n 2 --dist loadfile Testing
 
 bench: venv
-	$(PY) -m training.bench
-	$(PY) -m training.bench_e2e
+	$(PY) -m evaluation bench
+	$(PY) -m evaluation bench-e2e
 
 clean:
 	rm -rf $(VENV) demo_out Testing/artifacts

@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from training.bench_e2e import main
+from evaluation.bench_e2e import main
 
 KEYS = {
     "bundle", "bundle_note", "config", "device", "threads", "slices", "roi_shape", "files_written", "e2e_seconds",

@@ -1,10 +1,11 @@
-"""python -m evaluation COMMAND ...: sunnybrook (real-cine Dice against expert contours) or realism
-(phantom vs real image statistics)."""
+"""python -m evaluation COMMAND ...: sunnybrook (real-cine Dice against expert contours), realism
+(phantom vs real image statistics), bench (model speed), bench-e2e (end-to-end speed)."""
 from __future__ import annotations
 
 import sys
 
-COMMANDS = {"sunnybrook": "evaluation.realcine", "realism": "evaluation.realism"}
+COMMANDS = {"sunnybrook": "evaluation.realcine", "realism": "evaluation.realism", "bench": "evaluation.bench",
+            "bench-e2e": "evaluation.bench_e2e"}
 
 
 def main(argv: list[str] | None = None) -> int:

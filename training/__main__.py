@@ -1,10 +1,9 @@
-"""`python -m training train | export | ablate | bench`.
+"""`python -m training train | export | ablate | finetune` (benchmarks: `python -m evaluation bench`).
 
   train   --config NAME --data DIR --out RUN [--epochs E] [--resume] ...   three phases, checkpoints, metrics
   export  RUN --out FILE.safetensors                                       bundle of the trained generators
   ablate  --data DIR --out DIR --config cpu --epochs E [--rows a,b]         Tables 3-5 rows side by side
   finetune --bundle B --data DIR --out RUN [--phase seg]                    continue training a bundle
-  bench                                                                     latency, memory, FLOPs, throughput
 User errors end in one line on stderr and exit status 2 (as `pscgan`).
 """
 from __future__ import annotations
@@ -68,13 +67,6 @@ def _finetune_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-tensorboard", action="store_true")
 
 
-def _bench_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default="bench.json")
-    p.add_argument("--configs", default="cpu,paper")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
-
-
 @dataclass(frozen=True)
 class Command:
     """One sub-command: its help, its options, and "module:function" that runs it (imported only when used)."""
@@ -93,8 +85,6 @@ COMMANDS = {
                       "training.ablate:run_ablate"),
     "finetune": Command("continue training a bundle's generators from a given phase on new data", _finetune_arguments,
                         "training.finetune:run_finetune"),
-    "bench": Command("inference latency, memory, FLOPs and training throughput", _bench_arguments,
-                     "training.bench:run_bench"),
 }
 
 

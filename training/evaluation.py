@@ -1,12 +1,13 @@
 """Validation metrics of the cascade: Dice per class and accuracy (masks), SSIM and PSNR (LGE),
 scar-size Pearson r.
 
-Conventions: Dice per class is pooled over the whole validation set (sum of TP, FP, FN over all
-slices), so a slice without scar neither helps nor hurts the scar Dice by itself; a class absent
-from both prediction and reference in the whole set gives NaN. Accuracy is the pixel accuracy over
-the set. SSIM and PSNR are `pscgan.metrics.image` on each 2-D slice with data range 2 ([-1, 1]),
-averaged over slices (PSNR of identical slices, +inf, is left out of the mean). Scar size is the
-scar pixel count per slice; its Pearson r is NaN when either side is constant.
+Conventions: Dice per class is `pscgan.metrics.segmentation.dice` pooled over the whole validation set
+(sum of TP, FP, FN over all slices), so a slice without scar neither helps nor hurts the scar Dice by
+itself; a class absent from both prediction and reference in the whole set gives NaN. Accuracy is the
+pixel accuracy over the set. SSIM and PSNR are `pscgan.metrics.image` on each 2-D slice with data range
+2 ([-1, 1]), averaged over slices (PSNR of identical slices, +inf, is left out of the mean). Scar size
+is the scar pixel count per slice; its Pearson r is `pscgan.metrics.agreement.pearson`, NaN when either
+side is constant or there are fewer than 3 slices.
 """
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import numpy as np
 import torch
 
 from pscgan import labels as L
+from pscgan.metrics.agreement import pearson
 from pscgan.metrics.image import psnr, ssim
+from pscgan.metrics.segmentation import dice
 
 CLASS_KEYS = {L.OTHER: "other", L.BLOOD_POOL: "blood", L.HEALTHY_MYOCARDIUM: "myo", L.SCAR: "scar"}
 
@@ -28,9 +31,8 @@ def segmentation_scores(pred: np.ndarray, ref: np.ndarray, prefix: str) -> dict[
     out = {f"{prefix}_accuracy": float((pred == ref).mean()) if ref.size else math.nan}
     dices = []
     for c, name in CLASS_KEYS.items():
-        p, r = pred == c, ref == c
-        denom = int(p.sum()) + int(r.sum())
-        d = 2.0 * float(np.logical_and(p, r).sum()) / denom if denom else math.nan
+        d = dice(ref, pred, c)
+        d = math.nan if d is None else d
         out[f"{prefix}_dice_{name}"] = d
         if c != L.OTHER and not math.isnan(d):
             dices.append(d)
@@ -49,11 +51,8 @@ def image_scores(pred: np.ndarray, ref: np.ndarray, prefix: str = "lge") -> dict
 
 
 def pearson_r(x: np.ndarray, y: np.ndarray) -> float:
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    if x.size < 2 or np.std(x) == 0 or np.std(y) == 0:
-        return math.nan
-    return float(np.corrcoef(x, y)[0, 1])
+    r = pearson(x, y).r
+    return math.nan if r is None else r
 
 
 @torch.no_grad()

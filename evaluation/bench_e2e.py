@@ -1,7 +1,7 @@
 """End-to-end benchmark: `pscgan infer` on a phantom study, per-slice model latency, and a plain 3D U-Net.
 
-    python -m training.bench_e2e [--bundle PATH] [--config cpu] [--slices 12] [--repeats 5] [--threads 2]
-                                 [--out bench_e2e.json]
+    python -m evaluation.bench_e2e [--bundle PATH] [--config cpu] [--slices 12] [--repeats 5] [--threads 2]
+                                   [--out bench_e2e.json]
 
 1. A `--slices`-slice phantom study (pscgan.phantom.generate_study + write_study) in a temporary folder.
 2. End-to-end: `pscgan.commands.infer.infer(...)` from reading the study to every output file written
@@ -179,7 +179,7 @@ def format_table(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.bench_e2e", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m evaluation.bench_e2e", description=__doc__.split("\n")[0])
     p.add_argument("--bundle", type=Path, default=None, help="model bundle (default: shipped, else random weights)")
     p.add_argument("--config", default="cpu", help="configuration of the random-weight bundle when none is shipped")
     p.add_argument("--slices", type=int, default=12)

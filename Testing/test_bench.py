@@ -5,7 +5,7 @@ import torch
 
 from pscgan.nn.cascade import build_generators
 from pscgan.nn.config import get_config
-from training.bench import flops_per_slice, measure_one, print_table
+from evaluation.bench import flops_per_slice, measure_one, print_table
 
 
 def test_flop_count_is_the_sum_of_the_phases():

@@ -1,4 +1,4 @@
-"""`make bench` / `python -m training.bench`: inference latency, peak memory, FLOPs and training throughput.
+"""`make bench` / `python -m evaluation.bench`: inference latency, peak memory, FLOPs and training throughput.
 
 For each configuration (default cpu, unet2d and paper) on the CPU with `--threads` threads (default 2):
   - per-slice inference latency of the three generators: median of repeated single-slice runs after warm-up;
@@ -93,8 +93,8 @@ def training_throughput(cfg, device: str, steps: int) -> tuple[dict[str, float],
 
     from pscgan.nn.cascade import build_discriminators, build_generators
 
-    from .phases import OUTPUTS, Batch, LossSet, phases_for, trainable_generator
-    from .trainer import train_step
+    from training.phases import OUTPUTS, Batch, LossSet, phases_for, trainable_generator
+    from training.trainer import train_step
 
     torch.manual_seed(0)
     model = build_generators(cfg).to(device).train()
@@ -174,7 +174,7 @@ def measure_one(name: str, device: str, threads: int, quick: bool) -> dict:
 
 def _run_child(name: str, device: str, threads: int, quick: bool) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-    cmd = [sys.executable, "-m", "training.bench", "--one", name, "--device", device, "--threads", str(threads)]
+    cmd = [sys.executable, "-m", "evaluation.bench", "--one", name, "--device", device, "--threads", str(threads)]
     if quick:
         cmd.append("--quick")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -220,7 +220,7 @@ def run_bench(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.bench", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m evaluation.bench", description=__doc__.splitlines()[0])
     p.add_argument("--out", default="bench.json")
     p.add_argument("--configs", default="cpu,unet2d,paper")
     p.add_argument("--threads", type=int, default=2)
