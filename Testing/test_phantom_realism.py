@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 import pytest
+from pictures import Saved
+from scipy import ndimage
 from scipy.stats import rankdata
 
 from pscgan import labels as L
@@ -273,8 +275,23 @@ def test_picture_for_visual_check(cases, artifacts_dir):
     fig.tight_layout()
     path = artifacts_dir / "phantom_cases.png"
     fig.savefig(path, dpi=70)
+    saved = Saved(fig, path, 70.0)
+    viridis = matplotlib.colormaps["viridis"]
+    for row, case in zip(axes, shown):
+        r, c = (int(round(v)) for v in case.meta["lv_center_rc"])
+        crop = (slice(max(r - 45, 0), r + 45), slice(max(c - 45, 0), c + 45))
+        labels = case.labels[crop]
+        scar = np.argwhere(ndimage.binary_erosion(labels == L.SCAR))
+        myo = np.argwhere(ndimage.binary_erosion(labels == L.HEALTHY_MYOCARDIUM))
+        if case.meta["has_scar"]:  # the labels panel shows the scar colour on the scar; the LGE panel shows it bright
+            for y, x in scar[:: max(1, len(scar) // 5)]:
+                assert np.allclose(saved.colour(row[4], x, y, half=0), viridis(1.0)[:3], atol=0.03)
+            gray = {name: np.mean([saved.colour(row[3], x, y, half=0).mean() for y, x in where[:: max(1, len(where) // 20)]])
+                    for name, where in (("scar", scar), ("myocardium", myo))}
+            assert gray["scar"] > gray["myocardium"] + 0.2, gray
+        else:  # no scar colour anywhere in its labels panel
+            assert not np.all(np.isclose(saved.region(row[4]), viridis(1.0)[:3], atol=0.03), axis=-1).any()
     plt.close(fig)
-    assert path.stat().st_size > 10_000
 
 
 ROI_SIZE, ROI_MM = 64, 1.6  # the model's input: 64 x 64 pixels of 1.6 mm around the LV
@@ -360,5 +377,15 @@ def test_phantom_covers_sunnybrook_hearts_and_comparison_picture(cases, sunnybro
     fig.tight_layout()
     path = artifacts_dir / "phantom_vs_sunnybrook.png"
     fig.savefig(path, dpi=80)
+    saved = Saved(fig, path, 80.0)
+    centre = (ROI_SIZE - 1) / 2
+    panels = [(ax, s[3], s[4]) for ax, s in zip(axes[0], shown_real)]
+    panels += [(ax, *phantom_ed_size(case)) for ax, case in zip(axes[1:].ravel(), shown_phantom)]
+    for ax, diameter, wall in panels:
+        # every ROI is centred on its LV at the model's scale: bright blood pool in the middle, a darker
+        # myocardial ring where the measured diameter and wall put it
+        radius = (diameter / 2 + wall / 2) / ROI_MM
+        ring = [saved.colour(ax, centre + radius * math.cos(a), centre + radius * math.sin(a), half=0).mean()
+                for a in np.linspace(0, 2 * math.pi, 16, endpoint=False)]
+        assert saved.colour(ax, centre, centre).mean() > np.median(ring) + 0.1, ax.get_title()
     plt.close(fig)
-    assert path.stat().st_size > 10_000

@@ -7,9 +7,8 @@ import pytest
 
 from pscgan.io.readers import read_cine, read_labels
 from pscgan.labels import BLOOD_POOL
+from pscgan.phantom import generate as phantom
 from pscgan.preprocess import locate_lv, prepare
-
-phantom = pytest.importorskip("pscgan.phantom.generate")
 
 
 @pytest.mark.parametrize("index,level", [(0, "basal"), (1, "basal"), (2, "mid"), (3, "apical")])

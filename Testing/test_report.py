@@ -7,11 +7,14 @@ import math
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from pictures import bullseye_colour, capture_saved_figures, wedge_point
 
+import pscgan.report.bullseye
+import pscgan.report.case
 from pscgan.cli import main
 from pscgan.errors import InputError
-from pscgan.labels import COLORS, SCAR
-from pscgan.metrics.clinical import quantify_slice
+from pscgan.labels import BLOOD_POOL, COLORS, HEALTHY_MYOCARDIUM, SCAR
+from pscgan.metrics.clinical import combine_segments, quantify_slice
 from pscgan.report import draw_case_report, save_bullseye
 from pscgan.report.bullseye import segment_wedge
 from pscgan.report.case import choose_es_index, overlay_rgba
@@ -45,13 +48,51 @@ def read_png(path):
     return image.imread(str(path))
 
 
-def test_bullseye_artifact(artifacts_dir):
+def assert_bullseye_shows(saved, ax, values: dict) -> None:
+    """Every segment's wedge in the PNG has the colour of its transmurality (grey when not measured)."""
+    for segment in range(1, 17):
+        value = values.get(segment)
+        value = getattr(value, "transmurality_pct", value)
+        got = saved.colour(ax, *wedge_point(segment))
+        assert np.allclose(got, bullseye_colour(value), atol=0.03), (segment, value, got)
+
+
+def _window(image: np.ndarray, shown: np.ndarray) -> tuple[slice, slice]:
+    """Where in `image` the panel's (cropped) picture `shown` was taken from."""
+    h, w = shown.shape
+    for r in range(image.shape[0] - h + 1):
+        for c in range(image.shape[1] - w + 1):
+            if np.allclose(image[r : r + h, c : c + w], shown):
+                return slice(r, r + h), slice(c, c + w)
+    raise AssertionError("the segmentation panel does not show the given image")
+
+
+def assert_overlay_shows_labels(saved, ax, labels: np.ndarray, image: np.ndarray) -> None:
+    """Inside each class of `labels`, the segmentation panel (drawn over `image`) shows that class's colour."""
+    from scipy import ndimage
+
+    from pscgan.report.case import OVERLAY_ALPHA
+
+    background = ax.images[0]
+    shown = np.asarray(background.get_array(), float)
+    lab = labels[_window(np.asarray(image, float), shown)]
+    under = background.to_rgba(shown)[..., :3]
+    for label in (BLOOD_POOL, HEALTHY_MYOCARDIUM, SCAR):
+        inside = np.argwhere(ndimage.binary_erosion(lab == label))
+        assert len(inside) >= 3, f"label {label} is not in the panel"
+        for r, c in inside[:: max(1, len(inside) // 5)]:
+            expected = OVERLAY_ALPHA * np.asarray(COLORS[label]) + (1 - OVERLAY_ALPHA) * under[r, c]
+            assert np.allclose(saved.colour(ax, c, r, half=0), expected, atol=0.03), (label, r, c)
+
+
+def test_bullseye_artifact(artifacts_dir, monkeypatch):
     values = {s: (s * 6.0) % 100 for s in range(1, 17)}
     values[4] = None
+    capture = capture_saved_figures(monkeypatch, pscgan.report.bullseye)
     path = save_bullseye(artifacts_dir / "bullseye.png", values)
     assert path.read_bytes()[:8] == PNG
-    img = read_png(path)
-    assert img.shape[0] > 200 and img.shape[1] > 200
+    saved = capture.saved[0]
+    assert_bullseye_shows(saved, saved.fig.axes[0], values)
     # wedge geometry: anterior segments centred at the top, septal ones on the left
     inner, outer, t1, t2 = segment_wedge(1)
     assert (t1 + t2) / 2 == 90.0 and (inner, outer) == (2.0, 3.0)
@@ -72,7 +113,8 @@ def test_overlay_uses_label_colours():
     assert rgba[0, 0, 3] == 0.0
 
 
-def test_single_case_report_artifact(artifacts_dir):
+def test_single_case_report_artifact(artifacts_dir, monkeypatch):
+    capture = capture_saved_figures(monkeypatch, pscgan.report.case)
     lab = heart()
     cine = cine_for(lab)
     rng = np.random.default_rng(0)
@@ -82,13 +124,18 @@ def test_single_case_report_artifact(artifacts_dir):
     path = draw_case_report(artifacts_dir / "report_case.png", cine, lab, lge, ref_lge, q)
     img = read_png(path)
     assert img.shape[1] > img.shape[0] > 200
-    # the scar colour appears somewhere in the overlay panel (alpha-blended over the image)
+    saved = capture.saved[0]
+    assert_overlay_shows_labels(saved, saved.axes("segmentation"), lab, lge)  # scar colour where the scar is, ...
+    values = combine_segments([q])
+    assert any(v.transmurality_pct for v in values.values())  # the scar reaches the bullseye
+    assert_bullseye_shows(saved, saved.axes("AHA transmurality (%)"), values)
     with pytest.raises(InputError, match="disagree"):
         draw_case_report(artifacts_dir / "never.png", cine, lab, lge[:-1], None, q)
     assert not (artifacts_dir / "never.png").exists()
 
 
-def test_study_report_artifact(artifacts_dir):
+def test_study_report_artifact(artifacts_dir, monkeypatch):
+    capture = capture_saved_figures(monkeypatch, pscgan.report.case)
     slices = [heart(size=96, center=(47.0, 50.0), inner=11 - k, outer=18 - k, scar_deg=(60 + 10 * k, 150))
               for k in range(4)]
     labels = np.stack(slices)  # (4, 96, 96)
@@ -98,11 +145,17 @@ def test_study_report_artifact(artifacts_dir):
     quant = [quantify_slice(s, (1.4, 1.4), lv) for s, lv in zip(slices, levels)]
     path = draw_case_report(artifacts_dir / "report_study.png", cine, labels, lge, None, quant)
     assert read_png(path).shape[0] > 400
+    saved = capture.saved[0]
+    assert_overlay_shows_labels(saved, saved.axes("segmentation"), labels[0], lge[0])
+    values = combine_segments(quant)
+    assert {n for n, v in values.items() if v.transmurality_pct} & {1, 2, 13}  # basal and apical scar shown too
+    assert_bullseye_shows(saved, saved.axes("AHA transmurality (%)"), values)
 
 
-def test_study_report_from_cine_study(artifacts_dir):
+def test_study_report_from_cine_study(artifacts_dir, monkeypatch):
     from pscgan.io.study import CineStudy
 
+    capture = capture_saved_figures(monkeypatch, pscgan.report.case)
     slices = [heart(size=160, center=(70.0, 90.0), scar_deg=(200, 260)), np.zeros((160, 160), np.uint8)]
     labels = np.stack(slices)  # second slice: beyond the apex, no LV
     study = CineStudy(np.stack([cine_for(s) for s in slices]), spacing=(1.3, 1.3, 8.0), source="/data/study_x")
@@ -112,6 +165,9 @@ def test_study_report_from_cine_study(artifacts_dir):
 
     path = draw_study_report(artifacts_dir / "report_study_x.png", study, lge, labels, quant)
     assert read_png(path).shape[0] > 300
+    saved = capture.saved[0]
+    assert_overlay_shows_labels(saved, saved.axes("segmentation"), labels[0], lge[0])
+    assert_bullseye_shows(saved, saved.axes("AHA transmurality (%)"), combine_segments([quant[0]]))
 
 
 def write_nifti(array, path, spacing=(1.5, 1.5, 8.0)):
@@ -120,7 +176,7 @@ def write_nifti(array, path, spacing=(1.5, 1.5, 8.0)):
     sitk.WriteImage(image, str(path))
 
 
-def test_report_command_on_case_folder(tmp_path, artifacts_dir, capsys):
+def test_report_command_on_case_folder(tmp_path, artifacts_dir, capsys, monkeypatch):
     lab = heart()
     case = tmp_path / "case"
     case.mkdir()
@@ -129,8 +185,12 @@ def test_report_command_on_case_folder(tmp_path, artifacts_dir, capsys):
     write_nifti(cine_for(lab)[:, None], case / "cine.nii.gz")  # (T, 1, R, C) -> (X, Y, 1, T)
     (case / "meta.json").write_text(json.dumps({"level": "mid", "rv_insertion_anterior_rc": [20.0, 25.0]}))
     out = artifacts_dir / "report_cli.png"
+    capture = capture_saved_figures(monkeypatch, pscgan.report.case)
     assert main(["report", str(case), "--ref", str(case), "--out", str(out)]) == 0
     assert out.read_bytes()[:8] == PNG
+    saved = capture.saved[0]
+    assert saved.path == out and {"ED (frame 1)", "reference LGE"} <= {ax.get_title() for ax in saved.fig.axes}
+    assert_overlay_shows_labels(saved, saved.axes("segmentation"), lab, np.choose(lab, [0.1, 0.4, 0.02, 0.6]))
     assert main(["report", str(tmp_path / "missing"), "--out", str(out)]) == 2
     assert "labels.nii.gz" in capsys.readouterr().err
 

@@ -13,13 +13,12 @@ slicer = pytest.importorskip("slicer")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "PSCGANExtension"))
 
 from pscgan import labels as L  # noqa: E402
+from pscgan import preprocess  # noqa: E402
 from pscgan.mrml import files as F  # noqa: E402
 from pscgan.mrml import nodes as mrml  # noqa: E402
 from pscgan.pipeline import quantify_study  # noqa: E402
 from PSCGANLib.logic import PipelineLogic, RunOptions  # noqa: E402
 from PSCGANLib.sampledata import SAMPLE_NAME, load_phantom_cine  # noqa: E402
-
-preprocess = pytest.importorskip("pscgan.preprocess")
 
 
 class RingPredictor:

@@ -8,7 +8,9 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
+from pictures import png_rgb
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 QtWidgets = pytest.importorskip("PySide6.QtWidgets")
@@ -138,7 +140,24 @@ def test_panel_screenshot(panel, artifacts_dir):
     QtWidgets.QApplication.processEvents()
     path = artifacts_dir / "pscgan_panel.png"
     assert panel.grab().save(str(path))
-    assert path.stat().st_size > 2000
+    shot = png_rgb(path).mean(axis=-1)
+    ratio = shot.shape[1] / panel.width()
+    assert shot.shape[0] == round(panel.height() * ratio)
+    # every visible label and button is drawn where it sits, with its text (darker strokes on its background;
+    # a disabled button's grey text too)
+    from PySide6.QtCore import QPoint
+
+    checked = []
+    for widget in panel.findChildren(QtWidgets.QLabel) + panel.findChildren(QtWidgets.QPushButton):
+        if not widget.isVisibleTo(panel) or not widget.text().strip() or widget.width() < 8:
+            continue
+        corner = widget.mapTo(panel, QPoint(0, 0))
+        rows = slice(round(corner.y() * ratio), round((corner.y() + widget.height()) * ratio))
+        cols = slice(round(corner.x() * ratio), round((corner.x() + widget.width()) * ratio))
+        area = shot[rows, cols]
+        assert area.size and (np.median(area) - area.min()) > 0.15, f"{widget.objectName()} ({widget.text()!r}) not drawn"
+        checked.append(widget.objectName())
+    assert {"applyButton", "inputCineLabel", "deviceLabel"} <= set(checked)
 
 
 def test_module_file_declares_module_widget_test_and_honest_help():
