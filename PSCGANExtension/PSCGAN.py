@@ -23,8 +23,7 @@ from slicer.util import VTKObservationMixin
 from PSCGANLib.export import export_folder
 from PSCGANLib.install import slicer_installer
 from PSCGANLib.job import BackgroundJob
-from PSCGANLib.logic import PipelineLogic
-from PSCGANLib.logic import RunOptions
+from PSCGANLib.logic import PipelineLogic, RunOptions
 from PSCGANLib.parameters import PSCGANParameterNode
 from PSCGANLib.sampledata import SAMPLE_NAME, load_phantom_cine, register_sample_data
 

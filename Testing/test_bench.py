@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import torch
 
+from evaluation.bench import flops_per_slice, measure_one, print_table
 from pscgan.nn.cascade import build_generators
 from pscgan.nn.config import get_config
-from evaluation.bench import flops_per_slice, measure_one, print_table
 
 
 def test_flop_count_is_the_sum_of_the_phases():

@@ -10,8 +10,7 @@ import pytest
 
 from pscgan.errors import InputError
 from pscgan.hints import read_hints
-from pscgan.io.case_folder import (CASE_FILES, CINE_FILE, META_FILE, case_folders, read_case_cine, read_case_volume,
-                                   read_meta, slice_meta, write_case_folder)
+from pscgan.io.case_folder import CASE_FILES, CINE_FILE, META_FILE, case_folders, read_case_cine, read_case_volume, read_meta, slice_meta, write_case_folder
 from pscgan.io.readers import read_cine
 from pscgan.metrics.cases import read_case_slices
 
@@ -52,7 +51,7 @@ def test_meta_spacing_disagreeing_with_the_cine_header_names_both_values(tmp_pat
         read_cine(folder)
     assert str(err.value) == (f"{folder}: meta.json pixel_spacing_mm (2, 1.25) disagrees with the cine.nii.gz header "
                               "spacing (1.5, 1.25) (row, col)")
-    with pytest.raises(InputError, match="labels.nii.gz header spacing"):
+    with pytest.raises(InputError, match=r"labels.nii.gz header spacing"):
         read_case_volume(folder, "labels.nii.gz", "label map")
     with pytest.raises(InputError, match="disagrees"):
         read_case_slices(folder)
@@ -104,8 +103,8 @@ def test_meta_that_is_not_a_json_object_is_named(tmp_path, text, why):
 
 def test_phantom_study_and_export_write_through_the_contract(tmp_path):
     """The phantom writer and the Slicer export produce folders the readers accept as they are."""
-    from PSCGANLib.export import export_case
     from pscgan.phantom import generate_study, write_study
+    from PSCGANLib.export import export_case
 
     cases = generate_study(5, n_slices=2)
     study_dir = write_study(cases, tmp_path / "study")

@@ -1,7 +1,6 @@
 """Checkpoints and bundles: round trips, safe loading, and one clear CheckpointError per fault."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ def bundle(tmp_path: Path, tiny) -> Path:
 
 def test_bundle_round_trip_gives_identical_weights_and_configs(bundle: Path, tiny):
     cfg, model = tiny
-    state, cfg2, pre, info = ck.load_bundle(bundle)
+    state, cfg2, _pre, info = ck.load_bundle(bundle)
     assert cfg2 == cfg
     assert info["note"] == "test"
     ref = model.state_dict()
@@ -46,7 +45,7 @@ def test_bundle_round_trip_gives_identical_weights_and_configs(bundle: Path, tin
 def test_sidecar_passes_sha256sum_check_in_the_bundles_folder(bundle: Path):
     import subprocess
 
-    proc = subprocess.run(["sha256sum", "-c", bundle.name + ".sha256"], cwd=bundle.parent, capture_output=True, text=True)
+    proc = subprocess.run(["sha256sum", "-c", bundle.name + ".sha256"], cwd=bundle.parent, check=False, capture_output=True, text=True)
     assert proc.returncode == 0 and f"{bundle.name}: OK" in proc.stdout, proc.stdout + proc.stderr
 
 
@@ -82,7 +81,7 @@ def test_truncated_bundle(bundle: Path):
 def test_not_a_safetensors_file(tmp_path: Path):
     p = tmp_path / "x.safetensors"
     p.write_text("hello, I am text")
-    with pytest.raises(CheckpointError, match="x.safetensors: truncated or not a safetensors file"):
+    with pytest.raises(CheckpointError, match=r"x.safetensors: truncated or not a safetensors file"):
         ck.load_bundle(p)
 
 
@@ -91,7 +90,7 @@ def test_foreign_safetensors_file(tmp_path: Path):
 
     p = tmp_path / "foreign.safetensors"
     save_file({"weight": torch.zeros(3)}, str(p), metadata={"format": "pt"})
-    with pytest.raises(CheckpointError, match="foreign.safetensors: not a PSCGAN bundle"):
+    with pytest.raises(CheckpointError, match=r"foreign.safetensors: not a PSCGAN bundle"):
         ck.load_bundle(p)
 
 
@@ -105,7 +104,7 @@ def test_configuration_that_does_not_match_the_weights(tmp_path: Path, tiny):
 
 
 def test_missing_bundle(tmp_path: Path):
-    with pytest.raises(CheckpointError, match="nope.safetensors: model bundle not found"):
+    with pytest.raises(CheckpointError, match=r"nope.safetensors: model bundle not found"):
         ck.load_bundle(tmp_path / "nope.safetensors")
 
 
@@ -128,7 +127,7 @@ def test_checkpoint_loads_with_weights_only_and_round_trips(tmp_path: Path):
     data = ck.load_checkpoint(p, cfg)
     assert all(torch.equal(data["generators"][k], v) for k, v in model.state_dict().items())
     assert data["optimizers"]["g"]["state"], "optimizer state survives"
-    with pytest.raises(CheckpointError, match="checkpoint.pt: configuration 'cpu' does not match the checkpoint's 'tiny'"):
+    with pytest.raises(CheckpointError, match=r"checkpoint.pt: configuration 'cpu' does not match the checkpoint's 'tiny'"):
         ck.load_checkpoint(p, get_config("cpu"))
 
 
@@ -139,20 +138,20 @@ def test_corrupted_and_foreign_checkpoints(tmp_path: Path):
     ck.save_checkpoint(p, _payload(cfg, model))
     half = tmp_path / "half.pt"
     half.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
-    with pytest.raises(CheckpointError, match="half.pt: truncated or not a PSCGAN checkpoint"):
+    with pytest.raises(CheckpointError, match=r"half.pt: truncated or not a PSCGAN checkpoint"):
         ck.load_checkpoint(half)
     foreign = tmp_path / "foreign.pt"
     torch.save(model.state_dict(), foreign)
-    with pytest.raises(CheckpointError, match="foreign.pt: not a PSCGAN checkpoint"):
+    with pytest.raises(CheckpointError, match=r"foreign.pt: not a PSCGAN checkpoint"):
         ck.load_checkpoint(foreign)
     unsafe = tmp_path / "unsafe.pt"
     torch.save({"format": ck.CHECKPOINT_FORMAT, "obj": Path("x")}, unsafe)  # an arbitrary class: refused
-    with pytest.raises(CheckpointError, match="unsafe.pt: holds objects that are not safe to load"):
+    with pytest.raises(CheckpointError, match=r"unsafe.pt: holds objects that are not safe to load"):
         ck.load_checkpoint(unsafe)
     tampered = torch.load(p, weights_only=True)
     first = next(iter(tampered["generators"]))
     tampered["generators"][first] = tampered["generators"][first] + 1
     bad = tmp_path / "tampered.pt"
     torch.save(tampered, bad)
-    with pytest.raises(CheckpointError, match="tampered.pt: checksum mismatch"):
+    with pytest.raises(CheckpointError, match=r"tampered.pt: checksum mismatch"):
         ck.load_checkpoint(bad)

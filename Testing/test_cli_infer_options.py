@@ -17,7 +17,7 @@ def test_series_option_is_repeatable():
 
 @pytest.fixture()
 def quick_predictor(monkeypatch):
-    import pscgan.inference as inference
+    from pscgan import inference
 
     class Dummy:
         info, device = {}, "cpu"
@@ -44,7 +44,7 @@ def test_mixed_series_message_names_an_option_that_works(sunnybrook_dir, tmp_pat
 
 
 def test_error_after_progress_starts_on_its_own_line(tmp_path, capsys, quick_predictor, monkeypatch):
-    import pscgan.pipeline as pipeline
+    from pscgan import pipeline
 
     def failing_run(study, predictor, progress=None, **kwargs):
         progress(0, 3, "preprocessing")

@@ -181,7 +181,7 @@ def test_evaluate_command_writes_json_csv_markdown_and_plots(folders, tmp_path, 
 
 
 def test_scar_free_segment_truth_from_reference(folders):
-    pred_dir, ref_dir, truth = folders
+    pred_dir, ref_dir, _truth = folders
     evaluation = evaluate_folders(pred_dir, ref_dir)
     case0 = next(c for c in evaluation.cases if c.case == "case0")
     # case0's reference scar wedge spans 200-250 deg; anterior insertion at 115 -> mid segments 9 (175-235), 10 (235-295)

@@ -76,7 +76,7 @@ def test_bad_input_and_missing_bundle(tiny_bundle, tmp_path: Path):
     bad[0, 0, 0, 0] = np.nan
     with pytest.raises(InputError, match="NaN"):
         pred.predict(bad)
-    with pytest.raises(CheckpointError, match="missing.safetensors: model bundle not found"):
+    with pytest.raises(CheckpointError, match=r"missing.safetensors: model bundle not found"):
         Predictor.load(tmp_path / "missing.safetensors")
     with pytest.raises(CheckpointError, match="checksum mismatch"):
         Predictor.load(path, expected_sha256="f" * 64)

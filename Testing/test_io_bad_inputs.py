@@ -5,13 +5,12 @@ import shutil
 
 import numpy as np
 import pytest
+from test_io_formats import _sitk_4d, _write_dicom_series, _write_plain_nrrd
 
 from pscgan.errors import InputError
 from pscgan.io.readers import read_cine, read_labels
 from pscgan.io.study import CineStudy
 from pscgan.preprocess import prepare
-
-from test_io_formats import _sitk_4d, _write_dicom_series, _write_plain_nrrd
 
 S, T, R, C = 2, 9, 20, 24
 
@@ -183,7 +182,7 @@ def test_truncated_dicom(study, tmp_path):
 def test_not_a_dicom_file_with_dcm_suffix(study, tmp_path):
     _write_dicom_series(study, tmp_path)
     (tmp_path / "junk.dcm").write_text("hello")
-    with pytest.raises(InputError, match="junk.dcm: not a DICOM file"):
+    with pytest.raises(InputError, match=r"junk.dcm: not a DICOM file"):
         read_cine(tmp_path)
 
 

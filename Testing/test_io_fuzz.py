@@ -18,12 +18,11 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from test_io_formats import _write_dicom_series  # noqa: E402
 
 from pscgan.errors import InputError  # noqa: E402
 from pscgan.io.readers import read_cine  # noqa: E402
 from pscgan.io.study import CineStudy  # noqa: E402
-
-from test_io_formats import _write_dicom_series  # noqa: E402
 
 FUZZ = settings(max_examples=40, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

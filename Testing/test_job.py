@@ -14,11 +14,12 @@ slicer = pytest.importorskip("slicer")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "PSCGANExtension"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from test_slicer_logic import FakeRunner, S, fake_factory, node_ids, study  # noqa: E402, F401
+
 from pscgan.errors import Cancelled, InputError  # noqa: E402
 from pscgan.mrml import nodes as mrml  # noqa: E402
 from PSCGANLib.job import BackgroundJob, one_line  # noqa: E402
 from PSCGANLib.logic import PipelineLogic  # noqa: E402
-from test_slicer_logic import S, FakeRunner, fake_factory, node_ids, study  # noqa: E402, F401
 
 TIMEOUT = 20.0
 

@@ -125,7 +125,7 @@ def test_rotating_image_and_insertion_together_changes_nothing():
 def test_transmurality_of_band_with_known_depth(depth):
     inner, outer = 10.0, 18.0
     lab = ring(inner, outer)
-    rad, ang = polar()
+    rad, _ang = polar()
     lab[(lab == 2) & (rad < inner + depth)] = 3  # subendocardial band all around
     q = quantify_slice(lab, (1.0, 1.0), "basal", center_rc=CENTER)
     expected = 100.0 * depth / (outer - inner)

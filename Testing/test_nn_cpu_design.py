@@ -3,19 +3,19 @@ U-Net baseline trains through the same trainer, and the training schedule (plan,
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import numpy as np
 import pytest
 import torch
+from test_training_trainer import synthetic_arrays
 
 from pscgan.nn.cascade import build_generators
 from pscgan.nn.config import get_config
 from pscgan.nn.generator import skip_channels
 from pscgan.nn.summary import CinePath, CineSkip, TemporalSummary, TimeWeighting
 from training.phases import phases_for
-from training.trainer import TrainOptions, Trainer, fitting_epochs, scheduled_lr, warm_start
-
-from test_training_trainer import synthetic_arrays
+from training.trainer import Trainer, TrainOptions, fitting_epochs, scheduled_lr, warm_start
 
 
 def _cine(b=2, t=8, s=16, seed=0):
@@ -76,7 +76,7 @@ def test_fitting_epochs_and_linear_decay():
     assert fitting_epochs(30.0, 60.0, 1, 200) == 1  # the epoch already run counts
     cfg = get_config("cpu")
     lrs = [scheduled_lr(cfg, e, 4) for e in range(4)]
-    assert lrs[0] == cfg.learning_rate and all(a > b for a, b in zip(lrs, lrs[1:])) and lrs[-1] > 0
+    assert lrs[0] == cfg.learning_rate and all(a > b for a, b in pairwise(lrs)) and lrs[-1] > 0
     assert scheduled_lr(get_config("paper"), 3, 4) == get_config("paper").learning_rate
 
 

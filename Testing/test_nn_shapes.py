@@ -78,7 +78,7 @@ def test_paper_encoder_runs_for_real():
     with torch.no_grad():
         feats = enc(cine_batch(cfg, 1))
     assert [tuple(f.shape) for f in feats] == [
-        (1, 25, 16, 32, 32), (1, 25, 32, 16, 16), (1, 25, 64, 8, 8), (1, 25, 128, 4, 4)
+        (1, 25, 16, 32, 32), (1, 25, 32, 16, 16), (1, 25, 64, 8, 8), (1, 25, 128, 4, 4),
     ]
     assert all(torch.isfinite(f).all() for f in feats)
 

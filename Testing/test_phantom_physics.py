@@ -8,8 +8,7 @@ import pytest
 
 from pscgan.phantom.anatomy import sample_heart
 from pscgan.phantom.config import PhantomConfig
-from pscgan.phantom.contrast import (SequenceConfig, cine_signal_table, inversion_time_ms, lge_signal_table,
-                                     multicoil_magnitude, multicoil_magnitude_explicit, post_contrast_t1)
+from pscgan.phantom.contrast import SequenceConfig, cine_signal_table, inversion_time_ms, lge_signal_table, multicoil_magnitude, multicoil_magnitude_explicit, post_contrast_t1
 from pscgan.phantom.motion import BIN_ANGLES_DEG, contraction_curve, es_frame_of, wall_tables
 from pscgan.phantom.render import block_majority, block_mean
 from pscgan.phantom.tissues import TISSUE_PROPERTIES, Tissue

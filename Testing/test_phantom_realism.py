@@ -9,10 +9,10 @@ import math
 
 import numpy as np
 import pytest
-from pictures import Saved
 from scipy import ndimage
 from scipy.stats import rankdata
 
+from pictures import Saved
 from pscgan import labels as L
 from pscgan.phantom import case_scar_plan, generate_case
 from pscgan.phantom.scar import TERRITORY_SPAN_DEG

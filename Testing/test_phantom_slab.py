@@ -66,12 +66,12 @@ def test_wall_texture_widens_the_wall_spread_but_scar_stays_invisible():
     scar_px, healthy_px = [], []
     for i in range(10):
         spec = sample_spec(11, i, level="mid")
-        for amplitude in spread:
+        for amplitude, spreads in spread.items():
             case = generate_case(11, i, heart=replace(spec, scan=replace(spec.scan, snr=1e6, myo_texture=amplitude)))
             lab, image = case.labels, case.cine[0]
             wall = image[lab == L.HEALTHY_MYOCARDIUM]
             q1, q2, q3 = np.percentile(wall, [25, 50, 75])
-            spread[amplitude].append((q3 - q1) / q2)
+            spreads.append((q3 - q1) / q2)
             if amplitude and (lab == L.SCAR).any():
                 scar_px.append(image[lab == L.SCAR] / q2)
                 healthy_px.append(wall / q2)

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from evaluation.realcine import _mask_dice, evaluate_all, evaluate_sunnybrook
 from pscgan.errors import InputError
-from pscgan.io.contours import list_contours, read_contour, rasterise, reference_masks
+from pscgan.io.contours import list_contours, rasterise, read_contour, reference_masks
 from pscgan.io.study import CineStudy
 from pscgan.io.writers import write_volume
-from evaluation.realcine import _mask_dice, evaluate_all, evaluate_sunnybrook
 
 STUDY = "SCD0000201"
 ORIGINAL = "SC-HF-I-2"
@@ -145,7 +145,7 @@ def test_fake_prediction_from_the_contours_scores_one_on_every_slice(tmp_path, s
 
 
 def test_missing_prediction_is_an_input_error(tmp_path, sunnybrook_dir):
-    with pytest.raises(InputError, match="labels.nii.gz"):
+    with pytest.raises(InputError, match=r"labels.nii.gz"):
         evaluate_sunnybrook(STUDY, tmp_path / "none", sunnybrook_dir)
 
 

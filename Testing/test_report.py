@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from pictures import bullseye_colour, capture_saved_figures, wedge_point
 
 import pscgan.report.bullseye
 import pscgan.report.case
+from pictures import bullseye_colour, capture_saved_figures, wedge_point
 from pscgan.cli import main
 from pscgan.errors import InputError
 from pscgan.labels import BLOOD_POOL, COLORS, HEALTHY_MYOCARDIUM, SCAR

@@ -164,7 +164,7 @@ def test_bad_checkpoint_and_3d_input_leave_scene_unchanged(scene_and_cine, study
 
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"junk")
-    with pytest.raises(CheckpointError, match="bad.safetensors"):
+    with pytest.raises(CheckpointError, match=r"bad.safetensors"):
         PipelineLogic(scene, failing_factory, FakeRunner()).run(browser, options=RunOptions(checkpoint=bad))
     with pytest.raises(InputError, match="is a 3D volume; a cine needs a time sequence"):
         PipelineLogic(scene, fake_factory, FakeRunner()).run(volume)

@@ -53,7 +53,7 @@ def scene_with_phantom():
 
 
 def test_phantom_sample_is_a_cine_sequence(scene_with_phantom):
-    scene, browser = scene_with_phantom
+    _scene, browser = scene_with_phantom
     assert browser.IsA("vtkMRMLSequenceBrowserNode") and browser.GetName() == SAMPLE_NAME
     study = mrml.study_from_volume_sequence(browser)
     assert study.num_slices == 3 and study.num_frames >= 8

@@ -13,7 +13,7 @@ from training.augment import OFF, AugmentOptions, _curve_coefficients, _normalis
 B, T, S = 6, 25, 64
 NO_CHANGE = dict(p_geometric=0.0, p_frames=0.0, p_phase=0.0, p_curve=0.0, p_bias=0.0, p_resolution=0.0,
                  p_noise=0.0, p_blur=0.0)
-ALWAYS = {k: 1.0 for k in NO_CHANGE}
+ALWAYS = dict.fromkeys(NO_CHANGE, 1.0)
 PHOTOMETRIC = dict(NO_CHANGE, p_curve=1.0, p_bias=1.0, p_resolution=1.0, p_noise=1.0, p_blur=1.0)
 
 

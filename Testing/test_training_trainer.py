@@ -12,7 +12,7 @@ from pscgan.nn.cascade import build_discriminators, build_generators
 from pscgan.nn.config import get_config
 from training.arrays import RoiArrays, split_indices
 from training.phases import Batch, LossSet
-from training.trainer import CHECKPOINT_NAME, METRICS_NAME, TrainOptions, Trainer, train_step
+from training.trainer import CHECKPOINT_NAME, METRICS_NAME, Trainer, TrainOptions, train_step
 
 
 def synthetic_arrays(n: int, cfg, margin: int = 1, seed: int = 0) -> RoiArrays:

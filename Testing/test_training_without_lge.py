@@ -6,17 +6,17 @@ import csv
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from test_training_trainer import synthetic_arrays  # noqa: E402
+
 from pscgan.errors import InputError  # noqa: E402
 from pscgan.nn.config import get_config  # noqa: E402
-from test_training_trainer import synthetic_arrays  # noqa: E402
 from training.arrays import RoiArrays  # noqa: E402
-from training.trainer import CHECKPOINT_NAME, METRICS_NAME, TrainOptions, Trainer  # noqa: E402
+from training.trainer import CHECKPOINT_NAME, METRICS_NAME, Trainer, TrainOptions  # noqa: E402
 
 
 def test_case_folder_without_lge_loads_with_its_flag(tmp_path):

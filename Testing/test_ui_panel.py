@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from pictures import png_rgb
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -92,7 +92,6 @@ def training_throughput(cfg, device: str, steps: int) -> tuple[dict[str, float],
     from torch.utils.flop_counter import FlopCounterMode
 
     from pscgan.nn.cascade import build_discriminators, build_generators
-
     from training.phases import OUTPUTS, Batch, LossSet, phases_for, trainable_generator
     from training.trainer import train_step
 
@@ -177,7 +176,7 @@ def _run_child(name: str, device: str, threads: int, quick: bool) -> dict:
     cmd = [sys.executable, "-m", "evaluation.bench", "--one", name, "--device", device, "--threads", str(threads)]
     if quick:
         cmd.append("--quick")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         return {"config": name, "device": device, "error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -25,9 +25,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -120,7 +120,7 @@ def run_benchmark(settings: BenchSettings) -> dict:
             study = read_cine(study_dir)
             roi = prepare(study, predictor.preprocess).cine[:1]  # (1, frames, size, size)
             dev = predictor.device
-            sync = (lambda: torch.cuda.synchronize()) if dev.type == "cuda" else (lambda: None)
+            sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
             pscgan_ms = _timed(lambda: predictor.predict(roi, batch_size=1), settings.warmup, settings.latency_repeats, sync)
 
             pscgan_params = parameter_count(predictor.model)

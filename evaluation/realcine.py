@@ -295,9 +295,9 @@ def write_markdown(report: dict, path: Path) -> Path:
         s = block["summary"]
         lines += [
             f"## {sid} ({block['original_id']})", "",
-            f"Mean Dice blood pool {_fmt(s['mean_dice_blood_pool'])}, myocardium {_fmt(s['mean_dice_myocardium'])}; "
+            (f"Mean Dice blood pool {_fmt(s['mean_dice_blood_pool'])}, myocardium {_fmt(s['mean_dice_myocardium'])}; "
             f"ROI centre inside endocardium on {_fmt(s['centre_hit_rate'])} of slices; "
-            f"{s['slices_covered']} of {s['slices']} contoured slices covered; expert ED phase(s) {s['ed_phases']}.", "",
+            f"{s['slices_covered']} of {s['slices']} contoured slices covered; expert ED phase(s) {s['ed_phases']}."), "",
             "| DICOM slice | instance | phase | pred. slice | Dice blood pool | Dice myocardium | ref/pred BP px | ref/pred myo px | pred scar px | centre in endo |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
@@ -305,7 +305,7 @@ def write_markdown(report: dict, path: Path) -> Path:
             lines.append(
                 f"| {r['dicom_slice']} | {r['instance']} | {r['phase']} | {_fmt(r['predicted_slice'])} | {_fmt(r['dice_blood_pool'])} | "
                 f"{_fmt(r['dice_myocardium'])} | {r['ref_blood_pool_px']}/{r['pred_blood_pool_px']} | "
-                f"{r['ref_myocardium_px']}/{r['pred_myocardium_px']} | {r['pred_scar_px']} | {_fmt(r['centre_in_endocardium'])} |"
+                f"{r['ref_myocardium_px']}/{r['pred_myocardium_px']} | {r['pred_scar_px']} | {_fmt(r['centre_in_endocardium'])} |",
             )
         lines.append("")
     path = Path(path)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pscgan.errors import InputError
 
+
 @dataclass(frozen=True)
 class Row:
     """One ablation row: changes to the base ModelConfig (or another named configuration), what it
@@ -123,7 +124,7 @@ def run_ablate(args) -> int:
 
     from .cli_train import load_split, model_config
     from .distributed import setup
-    from .trainer import TrainOptions, Trainer
+    from .trainer import Trainer, TrainOptions
 
     if args.list:
         for name, spec in ROWS.items():

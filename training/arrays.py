@@ -39,7 +39,7 @@ class RoiArrays:
         """The model's ROI size S (stored size minus the margins)."""
         return self.cine.shape[-1] - 2 * self.margin
 
-    def subset(self, idx) -> "RoiArrays":
+    def subset(self, idx) -> RoiArrays:
         idx = np.asarray(idx, dtype=int)
         return RoiArrays(
             cine=self.cine[idx], lge=self.lge[idx], labels=self.labels[idx], margin=self.margin,

@@ -55,7 +55,7 @@ matrices and the noise. Not asserted by the tests.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -206,7 +206,7 @@ def _geometric(cine, lge, labels, angles, scales):
     return img, lg, lab.round()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _frames_matrix(t: int, n: int) -> np.ndarray:
     """(t, t): the linear map of t frames -> n frames -> t frames (inference's resample_frames both ways)."""
     from pscgan.preprocess import resample_frames
@@ -250,8 +250,6 @@ def _curve_coefficients(log_gamma: float, steps: np.ndarray) -> np.ndarray:
 
 def _apply_curve(m, coef: np.ndarray):
     """m in [0, 1] through the polynomial with power-basis coefficients `coef` (Horner), clipped to [0, 1]."""
-    import torch
-
     y = m * float(coef[-1]) + float(coef[-2])
     for c in coef[-3::-1]:
         y.mul_(m).add_(float(c))
@@ -315,7 +313,7 @@ def _blur(m, sigma: float):
     return g @ m @ g.T
 
 
-@lru_cache(maxsize=None)
+@cache
 def _noise_bank(s: int, level: int):
     """(_NOISE_BANK_FRAMES, 2s, 2s) float32 unit-std Gaussian noise, smoothed by _NOISE_CORR_PX[level] px.
 

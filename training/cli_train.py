@@ -63,7 +63,7 @@ def run_train(args) -> int:
 
     from .augment import AugmentOptions
     from .distributed import setup
-    from .trainer import TrainOptions, Trainer
+    from .trainer import Trainer, TrainOptions
 
     cfg = model_config(args.config)
     run_dir = Path(args.out)

@@ -21,7 +21,7 @@ class DistContext:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
-    device: torch.device = torch.device("cpu")
+    device: torch.device = torch.device("cpu")  # noqa: RUF009 (a torch.device is immutable)
 
     @property
     def enabled(self) -> bool:

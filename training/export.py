@@ -17,7 +17,6 @@ from pscgan.nn.config import ModelConfig
 from .phases import phases_for
 from .trainer import CHECKPOINT_NAME
 
-
 PATH_KEYS = ("data", "source_run", "finetuned_from")  # where the run's inputs lay on the training machine
 NAME_KEYS = {"data": "training_data", "finetuned_from": "finetuned_from"}  # kept as the last name only
 
@@ -60,7 +59,7 @@ def export_run(run_dir: Path, out: Path, allow_unfinished: bool = False, half: b
     if not finished and not allow_unfinished:
         raise CheckpointError(
             f"{path}: training is not finished (phase {ck['phase']}, epoch {ck['epoch']}); "
-            "resume it or pass --allow-unfinished"
+            "resume it or pass --allow-unfinished",
         )
     info.update({"finished": finished, "phase": ck["phase"], "epoch": int(ck["epoch"]),
                  "stored_dtype": "float16" if half else "float32"})

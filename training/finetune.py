@@ -18,7 +18,7 @@ def run_finetune(args) -> int:
 
     from .cli_train import check_run_folder, load_split
     from .distributed import setup
-    from .trainer import TrainOptions, Trainer
+    from .trainer import Trainer, TrainOptions
 
     state, cfg, pre, info = load_bundle(Path(args.bundle))
     state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}

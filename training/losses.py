@@ -18,7 +18,7 @@ Departures / choices, stated once here:
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -89,7 +89,7 @@ def wgan_g(fake_score: Tensor) -> Tensor:
 
 
 def gradient_penalty(
-    critic: Callable[[Tensor], Tensor | Sequence[Tensor]], real: Tensor, fake: Tensor, eps: Tensor | None = None
+    critic: Callable[[Tensor], Tensor | Sequence[Tensor]], real: Tensor, fake: Tensor, eps: Tensor | None = None,
 ) -> Tensor:
     """E[(||grad_x D(x_hat)||_2 - 1)^2], x_hat = eps * real + (1 - eps) * fake (Gulrajani et al. 2017).
 

@@ -13,9 +13,9 @@ import csv
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -248,7 +248,7 @@ class Trainer:
     def validate(self, model) -> dict:
         cine, lge, lab = self.val_data.centred()
         if len(cine) == 0:
-            return {k: math.nan for k in EVAL_KEYS}
+            return dict.fromkeys(EVAL_KEYS, math.nan)
         return evaluate(model, cine, lge, lab, self.device, self.opt.eval_batch_size, has_lge=self.val_data.has_lge)
 
     # ------------------------------------------------------------------------------------------

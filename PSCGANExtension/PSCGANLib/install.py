@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 REQUIREMENTS_FILE = Path(__file__).resolve().parents[1] / "Resources" / "requirements.txt"
 
@@ -111,8 +111,8 @@ def _slicer_install(requirements: list[str]) -> None:
     import slicer
 
     try:
-        import slicer.pydeps as pydeps  # Slicer 5.11 and later
         from packaging.requirements import Requirement
+        from slicer import pydeps  # Slicer 5.11 and later
     except ImportError:
         slicer.util.pip_install(requirements)
         return

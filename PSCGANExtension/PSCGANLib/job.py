@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pscgan.errors import Cancelled, PSCGANError
 
@@ -49,7 +50,7 @@ class BackgroundJob:
         self._reported = False
 
     # ------------------------------------------------------------------ caller's (main) thread
-    def start(self) -> "BackgroundJob":
+    def start(self) -> BackgroundJob:
         if self._thread is not None:
             raise RuntimeError("job already started")
         self._thread = threading.Thread(target=self._run, name="PSCGAN job", daemon=True)

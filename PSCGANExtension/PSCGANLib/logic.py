@@ -6,9 +6,10 @@ logic is synchronous: the Widget runs it in a worker thread and polls its progre
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pscgan.errors import CheckpointError, InputError
 from pscgan.io.study import CineStudy

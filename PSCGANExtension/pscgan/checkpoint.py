@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import CheckpointError
 from .io.atomic import write_file
@@ -246,7 +247,7 @@ def load_checkpoint(path: Path, cfg=None) -> dict:
         changed = sorted(k for k, v in cfg.to_dict().items() if stored_cfg.to_dict().get(k) != v)
         raise CheckpointError(
             f"{path}: configuration {cfg.name!r} does not match the checkpoint's {stored_cfg.name!r} "
-            f"(differs in {', '.join(changed[:5])})"
+            f"(differs in {', '.join(changed[:5])})",
         )
     check_state_matches(path, data["generators"], stored_cfg)
     return data

@@ -9,9 +9,10 @@ CheckpointError that the Slicer module can show as is.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ class Predictor:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def load(cls, path: Path | None = None, device: str = "auto", expected_sha256: str | None = None) -> "Predictor":
+    def load(cls, path: Path | None = None, device: str = "auto", expected_sha256: str | None = None) -> Predictor:
         _import_torch()  # first: a clear message when torch is missing
         from .checkpoint import load_bundle
         from .nn.cascade import build_generators
@@ -89,7 +90,7 @@ class Predictor:
         return cls(model=model, cfg=cfg, preprocess=pre, device=dev, info=info, source=str(path))
 
     @classmethod
-    def from_model(cls, model, cfg, preprocess=None, device: str = "cpu", info: dict | None = None) -> "Predictor":
+    def from_model(cls, model, cfg, preprocess=None, device: str = "cpu", info: dict | None = None) -> Predictor:
         """Wrap an in-memory model (training evaluation, tests)."""
         dev = resolve_device(device)
         model.eval().to(dev)
@@ -171,14 +172,14 @@ class Predictor:
                 raise Cancelled("stopped by the user")
             xb = x[done : done + batch_size]  # (B, 25, 64, 64)
             try:
-                m, l, s = self._run_batch(xb)
+                m, lge, s = self._run_batch(xb)
             except torch.cuda.OutOfMemoryError:
                 if self.device.type != "cuda":
                     raise
                 self._fall_back_to_cpu()
-                m, l, s = self._run_batch(xb)
+                m, lge, s = self._run_batch(xb)
             masks.append(m)
-            lges.append(l)
+            lges.append(lge)
             segs.append(s)
             done += xb.shape[0]
             if on_batch is not None:

@@ -24,7 +24,7 @@ from .errors import InputError
 from .io.atomic import new_staging_folder
 
 FAULT_ENV = "PSCGAN_FAULT_AFTER"
-_HELD: dict[Path, "OutputFolder"] = {}  # folders this process holds: a nested reserve() reuses the lock
+_HELD: dict[Path, OutputFolder] = {}  # folders this process holds: a nested reserve() reuses the lock
 
 
 def fault_point(name: str) -> None:
@@ -69,7 +69,7 @@ class OutputFolder:
             if foreign:
                 raise InputError(
                     f"{out}: holds files this program did not write ({', '.join(foreign[:3])}"
-                    f"{' ...' if len(foreign) > 3 else ''}); choose a new or empty output folder"
+                    f"{' ...' if len(foreign) > 3 else ''}); choose a new or empty output folder",
                 )
 
     def _lock(self) -> None:
@@ -110,7 +110,7 @@ class OutputFolder:
             if debris.is_dir() and not debris.is_symlink():
                 shutil.rmtree(debris, ignore_errors=True)
 
-    def __enter__(self) -> "OutputFolder":
+    def __enter__(self) -> OutputFolder:
         held = _HELD.get(self.out)
         if held is not None:
             return held

@@ -6,8 +6,8 @@ is what the Slicer "Recompute metrics" button does. Writing files lives in `pscg
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -116,17 +116,17 @@ def run_study(
         [
             paste_back(lge_roi[s], batch.centers_rc[s], spacing_rc, study.slice_shape, batch.cfg, order=1, fill=background)
             for s in range(n)
-        ]
+        ],
     )
     labels = np.stack(
         [
             paste_back(labels_roi[s], batch.centers_rc[s], spacing_rc, study.slice_shape, batch.cfg, order=0, fill=0)
             for s in range(n)
-        ]
+        ],
     ).astype(np.uint8)
     quant, summary, rows = quantify_study(
         labels, study, centers_rc=None, rv_insertion_rc=rv_insertion_rc, rv_inferior_rc=rv_inferior_rc,
-        rv_source=rv_source, levels=levels
+        rv_source=rv_source, levels=levels,
     )
     warning = insertion_warning(summary)
     if warning:
@@ -294,7 +294,7 @@ def table_rows(quant: list, summary: dict, pixel_area_cm2: float) -> list[dict]:
                 scar_ratio=None if q.scar_ratio is None else round(q.scar_ratio, 4),
                 transmurality_pct=None,
                 **_insertion_columns(q),
-            )
+            ),
         )
         for f in q.segments:
             rows.append(
@@ -308,7 +308,7 @@ def table_rows(quant: list, summary: dict, pixel_area_cm2: float) -> list[dict]:
                     scar_ratio=_rounded(f.scar_fraction, 4),
                     transmurality_pct=_rounded(f.transmurality_pct, 2),
                     rv_insertion_source=q.insertion_source or "",
-                )
+                ),
             )
     rows.append(
         _row(
@@ -321,6 +321,6 @@ def table_rows(quant: list, summary: dict, pixel_area_cm2: float) -> list[dict]:
             scar_ratio=summary["scar_ratio"],
             transmurality_pct=None,
             rv_insertion_source="",
-        )
+        ),
     )
     return rows

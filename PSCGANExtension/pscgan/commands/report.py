@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("case", type=Path, help="case folder (labels.nii.gz, lge.nii.gz, meta.json, cine.nii.gz)")
     p.add_argument("--ref", type=Path, default=None, help="reference case folder with the real LGE")

@@ -16,9 +16,9 @@ import glob
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 FILE_MODE = 0o666
 FOLDER_MODE = 0o777

@@ -9,8 +9,8 @@ missing). SliceLocation is ignored (it is wrong in some vendors' files).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..errors import InputError
 from .dicom_frames import Instance, assemble, dcmread, float_list, image_shape, number_of_frames
@@ -136,7 +136,7 @@ def _read(path: Path, series_uid, frame_interval_ms: float | None, min_frames: i
     elif len(groups) > 1:
         raise InputError(
             f"{path}: {len(groups)} different series mixed in one folder ({_series_summary(groups)}); "
-            "choose one with --series UID (pscgan infer) or series_uid=... (Python)"
+            "choose one with --series UID (pscgan infer) or series_uid=... (Python)",
         )
     else:
         chosen = images

@@ -139,7 +139,7 @@ def assemble(
             if np.linalg.norm(inst.position - group[0].position) > POSITION_TOLERANCE_MM:
                 raise InputError(
                     f"{inst.path}: ImagePositionPatient {inst.position.round(3).tolist()} is shifted in-plane from "
-                    f"{group[0].path.name}'s {group[0].position.round(3).tolist()} at the same slice position; inconsistent slice geometry"
+                    f"{group[0].path.name}'s {group[0].position.round(3).tolist()} at the same slice position; inconsistent slice geometry",
                 )
     counts = [len(g) for g in slices]
     if len(set(counts)) > 1:
@@ -147,7 +147,7 @@ def assemble(
         k = next(i for i, c in enumerate(counts) if c != common)
         raise InputError(
             f"{slices[k][0].path}: slice {k + 1} of {len(slices)} (position {slices[k][0].position.round(2).tolist()}) "
-            f"has {counts[k]} frames where the others have {common}"
+            f"has {counts[k]} frames where the others have {common}",
         )
 
     # keep acquisition order: the slice holding the lowest InstanceNumber comes first (k axis = +-normal)
@@ -165,7 +165,7 @@ def assemble(
         dz = float(np.median(steps))
         if np.abs(steps - dz).max() > SPACING_TOLERANCE * dz + 1e-3:
             raise InputError(
-                f"{source}: slice positions are not evenly spaced (steps {np.round(steps, 2).tolist()} mm); inconsistent slice geometry"
+                f"{source}: slice positions are not evenly spaced (steps {np.round(steps, 2).tolist()} mm); inconsistent slice geometry",
             )
         # every slice must lie on the line origin + k*dz*normal (no in-plane drift between slices)
         for k, g in enumerate(slices):
@@ -173,7 +173,7 @@ def assemble(
             if np.linalg.norm(g[0].position - expected) > 0.5:
                 raise InputError(
                     f"{g[0].path}: slice {k + 1} is shifted in-plane by {np.linalg.norm(g[0].position - expected):.2f} mm "
-                    "from the stack's axis; inconsistent slice geometry"
+                    "from the stack's axis; inconsistent slice geometry",
                 )
     else:
         ds = first.dataset

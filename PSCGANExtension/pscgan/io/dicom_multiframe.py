@@ -86,7 +86,7 @@ def read_multiframe_cine(path: str | Path, *, frame_interval_ms: float | None = 
                     trigger_time=trigger,
                     instance_number=f + 1,
                     pixels=frames[f] * np.float32(slope) + np.float32(intercept),
-                )
+                ),
             )
             has_times = has_times and cardiac is not None
         study = assemble(instances, str(path), frame_interval_ms, min_frames, acquisition_order=False)

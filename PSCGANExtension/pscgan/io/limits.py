@@ -38,6 +38,6 @@ def check_voxels(count: int, source, what: str = "image") -> int:
     if count > limit:
         raise InputError(
             f"{source}: {what} of {count:,} voxels announced by the header, above the limit of {limit:,} "
-            f"(set {ENV_VAR} to allow more)"
+            f"(set {ENV_VAR} to allow more)",
         )
     return count

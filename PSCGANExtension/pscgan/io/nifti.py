@@ -198,7 +198,7 @@ def read_nifti_cine(
     if image.GetNumberOfComponentsPerPixel() != 1:
         raise InputError(
             f"{path}: a vector image with {image.GetNumberOfComponentsPerPixel()} components per voxel, not a 4D cine "
-            "(written from a 4D array without isVector=False?)"
+            "(written from a 4D array without isVector=False?)",
         )
     size = image.GetSize()
     dim = image.GetDimension()
@@ -220,7 +220,7 @@ def read_nifti_cine(
     elif dim == 3:
         raise InputError(
             f"{path}: a 3D volume of size {size}, not a cine; a cine needs 4 dimensions (X, Y, Z, T), "
-            "e.g. (X, Y, 1, T) for one slice"
+            "e.g. (X, Y, 1, T) for one slice",
         )
     else:
         raise InputError(f"{path}: a {dim}D image of size {size}; a cine needs 4 dimensions (X, Y, Z, T)")

@@ -5,8 +5,8 @@ Every failure on a user-given input is an InputError naming the input and the pr
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -101,7 +101,7 @@ def read_cine(
         study = read_dicom_cine(path, series_uid=series_uid, frame_interval_ms=frame_interval_ms, min_frames=min_frames)
     if spacing is not None:
         study = validated_study(
-            study.pixels, _spacing3(spacing, str(path)), study.origin, study.direction, study.frame_interval_ms, study.source, min_frames
+            study.pixels, _spacing3(spacing, str(path)), study.origin, study.direction, study.frame_interval_ms, study.source, min_frames,
         )
     return study
 

@@ -27,7 +27,7 @@ def validate_cine_pixels(pixels: np.ndarray, source: str, min_frames: int = 8) -
     if bad.any():
         k, f = np.argwhere(bad)[0][:2]
         raise InputError(
-            f"{source}: {int(bad.sum())} NaN or infinite pixel values (first in slice {k + 1}, frame {f + 1})"
+            f"{source}: {int(bad.sum())} NaN or infinite pixel values (first in slice {k + 1}, frame {f + 1})",
         )
     flat = arr.reshape(s, -1)
     constant = np.flatnonzero(flat.max(axis=1) == flat.min(axis=1))

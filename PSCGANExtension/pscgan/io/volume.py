@@ -33,9 +33,9 @@ def read_volume(path: str | Path, *, what: str = "volume") -> Volume:
 
     A 4D file whose 4th axis has length 1 is accepted as 3D.
     """
-    from .nifti import read_sitk_image
-
     import SimpleITK as sitk
+
+    from .nifti import read_sitk_image
 
     path = Path(path)
     image = read_sitk_image(path)

@@ -1,15 +1,15 @@
 """Agreement over a set of cases: Pearson r, Bland-Altman, ROC AUC, sensitivity / specificity.
 
-  * Pearson r with the two-sided p-value of H0 "r = 0" from Student's t with n - 2 degrees of
-    freedom (t = r sqrt((n - 2) / (1 - r^2)), via the regularised incomplete beta function).
-    Needs n >= 3 and neither series constant; otherwise r and p are None.
-  * Bland-Altman: differences d = prediction - reference; bias = mean(d); SD = sample standard
-    deviation of d (n - 1); 95 % limits of agreement = bias -+ 1.96 SD. Needs n >= 2.
-  * ROC AUC by ranks (Mann-Whitney): AUC = (sum of the positives' ranks - n1 (n1 + 1) / 2)
-    / (n1 n0), ties given their average rank (so a tied positive/negative pair counts 1/2).
-    None when either class is absent.
-  * sensitivity = TP / (TP + FN), specificity = TN / (TN + FP) of binary decisions; None when
-    undefined (no positives / no negatives in the truth).
+* Pearson r with the two-sided p-value of H0 "r = 0" from Student's t with n - 2 degrees of
+freedom (t = r sqrt((n - 2) / (1 - r^2)), via the regularised incomplete beta function).
+Needs n >= 3 and neither series constant; otherwise r and p are None.
+* Bland-Altman: differences d = prediction - reference; bias = mean(d); SD = sample standard
+deviation of d (n - 1); 95 % limits of agreement = bias -+ 1.96 SD. Needs n >= 2.
+* ROC AUC by ranks (Mann-Whitney): AUC = (sum of the positives' ranks - n1 (n1 + 1) / 2)
+/ (n1 n0), ties given their average rank (so a tied positive/negative pair counts 1/2).
+None when either class is absent.
+* sensitivity = TP / (TP + FN), specificity = TN / (TN + FP) of binary decisions; None when
+undefined (no positives / no negatives in the truth).
 """
 from __future__ import annotations
 

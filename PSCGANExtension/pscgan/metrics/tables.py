@@ -96,13 +96,13 @@ def markdown(evaluation: Evaluation) -> str:
     s = evaluation.settings
     intensity = ("min-max scaled to [-1, 1], data range 2" if s.intensity == "minmax"
                  else f"as stored, data range {s.data_range:g}")
-    lines += ["", "Notes: per-case values on the 64x64 ROI around the reference LV centre; mean(SD) over cases "
+    lines += ["", ("Notes: per-case values on the 64x64 ROI around the reference LV centre; mean(SD) over cases "
               "(sample SD). One-vs-rest per class; Overall = macro average over blood pool, healthy myocardium and "
               "scar; a Dice is undefined (left out, n shown) when neither image has the class. "
               f"Images {intensity}; NRMSE = RMSE / sqrt(mean(reference^2)). Scar ratio = scar / (scar + healthy "
               "myocardium). Localization: per AHA segment, scar present (>= 3 pixels and >= 1 % of the segment's "
               "myocardium); AUC from the predicted scar fraction. Transmural: reference transmurality > 50 %; AUC from "
-              "the predicted transmurality. Bias = mean(predicted - reference), limits = bias -+ 1.96 SD."]
+              "the predicted transmurality. Bias = mean(predicted - reference), limits = bias -+ 1.96 SD.")]
     if evaluation.skipped:
         lines += ["", "## Skipped cases", ""] + [f"- {name}: {reason}" for name, reason in evaluation.skipped.items()]
     return "\n".join(lines) + "\n"

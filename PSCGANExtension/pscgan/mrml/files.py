@@ -119,12 +119,12 @@ def read_segmentation_file(path: Path, study: CineStudy | None = None) -> tuple[
                     name=segment.GetName(),
                     color=tuple(float(c) for c in segment.GetColor()),
                     terminology=N.segment_terminology(segment),
-                )
+                ),
             )
         if study is None:
             geometry = slicer.vtkOrientedImageData()
             parameter = segmentation.GetConversionParameter(
-                slicer.vtkSegmentationConverter.GetReferenceImageGeometryParameterName()
+                slicer.vtkSegmentationConverter.GetReferenceImageGeometryParameterName(),
             )
             if not parameter or not slicer.vtkSegmentationConverter.DeserializeImageGeometry(parameter, geometry, False):
                 raise InputError(f"{path}: has no reference image geometry")

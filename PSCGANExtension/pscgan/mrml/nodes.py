@@ -187,7 +187,7 @@ def segmentation_node_from_labels(scene, labels: np.ndarray, study: CineStudy, n
     labelmap_name = slicer.vtkSegmentationConverter.GetBinaryLabelmapRepresentationName()
     segmentation.SetSourceRepresentationName(labelmap_name)
     segmentation.SetConversionParameter(
-        slicer.vtkSegmentationConverter.GetReferenceImageGeometryParameterName(), _reference_geometry_string(study)
+        slicer.vtkSegmentationConverter.GetReferenceImageGeometryParameterName(), _reference_geometry_string(study),
     )
     for term in TERMS:
         segment = slicer.vtkSegment()
@@ -208,8 +208,6 @@ def segmentation_node_from_labels(scene, labels: np.ndarray, study: CineStudy, n
 
 def segment_id_for_label(seg_node, label: int) -> str | None:
     """ID of the segment of class `label`: by our segment ID, else by type code, else by name."""
-    import slicer
-
     segmentation = seg_node.GetSegmentation()
     term = TERM_BY_LABEL[label]
     if segmentation.GetSegment(term.segment_id) is not None:
@@ -425,6 +423,6 @@ def sequence_node_from_study(scene, study: CineStudy, name: str, with_browser: b
     if scene is not None:
         scene.AddNode(browser)
         browser.SetAndObserveMasterSequenceNodeID(sequence.GetID()) if not hasattr(
-            browser, "SetAndObservePrimarySequenceNodeID"
+            browser, "SetAndObservePrimarySequenceNodeID",
         ) else browser.SetAndObservePrimarySequenceNodeID(sequence.GetID())
     return browser

@@ -81,7 +81,7 @@ def term_json() -> dict:
                 "3dSlicerLabel": term.name,
                 "recommendedDisplayRGBValue": rgb,
                 "3dSlicerIntegerLabel": term.label,
-            }
+            },
         )
     return {
         "SegmentationCategoryTypeContextName": CONTEXT_NAME,
@@ -96,6 +96,6 @@ def term_json() -> dict:
                     "Type": types,
                 }
                 for cat, types in categories.items()
-            ]
+            ],
         },
     }

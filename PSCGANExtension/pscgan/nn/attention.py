@@ -33,7 +33,6 @@ from torch import Tensor, nn
 
 from .dilated import Pointwise
 
-
 TIME_MODES = ("pixel", "frame")
 
 

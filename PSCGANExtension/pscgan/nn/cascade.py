@@ -16,7 +16,7 @@ from .discriminator import Discriminator
 from .generator import Generator, ParallelGenerator
 from .output import CascadeOutput
 
-__all__ = ["CascadeOutput", "PSCGAN", "build_generators", "build_discriminators"]
+__all__ = ["PSCGAN", "CascadeOutput", "build_discriminators", "build_generators"]
 
 
 class PSCGAN(nn.Module):
@@ -63,5 +63,5 @@ def build_discriminators(cfg: ModelConfig) -> nn.ModuleDict:
             "pri": Discriminator(cfg, in_channels=k, head="score"),
             "sys": Discriminator(cfg, in_channels=1, head="features"),
             "seg": Discriminator(cfg, in_channels=k, head="sizes"),
-        }
+        },
     )

@@ -104,14 +104,14 @@ class ModelConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ModelConfig":
+    def from_dict(cls, d: dict) -> ModelConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         for k, v in known.items():
             if isinstance(v, list):
                 known[k] = tuple(v)
         return cls(**known)
 
-    def with_changes(self, **changes) -> "ModelConfig":
+    def with_changes(self, **changes) -> ModelConfig:
         return replace(self, **changes)
 
 

@@ -17,7 +17,7 @@ is one stack of dilated convolutions with a shortcut; a pathway stacks `residual
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -135,13 +135,13 @@ class ResidualStack(nn.Module):
 
 def spatial_pathway(channels: int, dilations: Sequence[int], blocks: int, separable: bool) -> nn.Sequential:
     return nn.Sequential(
-        *[ResidualStack([SpatialConv(channels, channels, d, separable) for d in dilations]) for _ in range(blocks)]
+        *[ResidualStack([SpatialConv(channels, channels, d, separable) for d in dilations]) for _ in range(blocks)],
     )
 
 
 def temporal_pathway(channels: int, dilations: Sequence[int], blocks: int, kernel: int) -> nn.Sequential:
     return nn.Sequential(
-        *[ResidualStack([CausalTemporalConv(channels, channels, d, kernel) for d in dilations]) for _ in range(blocks)]
+        *[ResidualStack([CausalTemporalConv(channels, channels, d, kernel) for d in dilations]) for _ in range(blocks)],
     )
 
 

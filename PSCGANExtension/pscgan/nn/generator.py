@@ -13,7 +13,7 @@ Output: logits (segmentation phases) or tanh (synthesis phase).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -35,7 +35,7 @@ def check_cine(cfg: ModelConfig, cine: Tensor) -> None:
     if cine.dim() != 4 or tuple(cine.shape[1:]) != expected or not cine.dtype.is_floating_point:
         raise InputError(
             f"cine tensor: expected a float (batch, {cfg.frames}, {cfg.size}, {cfg.size}) array for configuration "
-            f"{cfg.name!r}, got {cine.dtype} {tuple(cine.shape)}"
+            f"{cfg.name!r}, got {cine.dtype} {tuple(cine.shape)}",
         )
 
 

@@ -35,7 +35,7 @@ class SCLN(nn.Module):
         if cfg.temporal_pathway:
             rates = usable_dilations(cfg.dilations, cfg.frames)
             self.temporal = nn.Sequential(
-                temporal_down(in_ch, out_ch, stride), temporal_pathway(out_ch, rates, blocks, cfg.temporal_kernel)
+                temporal_down(in_ch, out_ch, stride), temporal_pathway(out_ch, rates, blocks, cfg.temporal_kernel),
             )
         self.unit = MultiAttentionUnit(
             out_ch, cfg.attention_reduction, cfg.attention_pool,

@@ -17,6 +17,8 @@ summarise the T frames of every skip.
 """
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -80,7 +82,7 @@ class CinePath(nn.Module):
         self.skip = CineSkip(frames, channels[0], motion)
         self.downs = nn.ModuleList(
             nn.Sequential(nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False), nn.GroupNorm(1, cout), nn.LeakyReLU(LEAK))
-            for cin, cout in zip(channels[:-1], channels[1:])
+            for cin, cout in pairwise(channels)
         )
 
     def forward(self, cine: Tensor) -> list[Tensor]:

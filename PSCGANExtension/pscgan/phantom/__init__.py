@@ -8,5 +8,16 @@ from .dataset import generate_dataset
 from .generate import CaseSpec, PhantomCase, case_scar_plan, generate_case, generate_study, sample_spec
 from .writer import write_case, write_study
 
-__all__ = ["GENERATOR_VERSION", "PhantomConfig", "PhantomCase", "CaseSpec", "generate_case", "generate_study",
-           "generate_dataset", "write_case", "write_study", "case_scar_plan", "sample_spec"]
+__all__ = [
+           "GENERATOR_VERSION",
+           "CaseSpec",
+           "PhantomCase",
+           "PhantomConfig",
+           "case_scar_plan",
+           "generate_case",
+           "generate_dataset",
+           "generate_study",
+           "sample_spec",
+           "write_case",
+           "write_study",
+]

@@ -80,7 +80,7 @@ def territory_spans(level: str, insertion_deg: tuple[float, float] = (120.0, 240
 def _border_between(spans: dict[str, tuple[float, float]], first: str, second: str) -> float:
     """Angle of the border shared by two territories."""
     lo1, hi1 = spans[first]
-    lo2, hi2 = spans[second]
+    lo2, _ = spans[second]
     return hi1 if abs(((hi1 - lo2 + 180.0) % 360.0) - 180.0) < 1.0 else lo1
 
 

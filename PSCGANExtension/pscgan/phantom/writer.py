@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import InputError
 from ..io.case_folder import META_FILE, write_case_folder
 
+
 def _write_folder(folder: Path, cine: np.ndarray, cine_labels: np.ndarray, lge: np.ndarray, labels: np.ndarray,
                   meta: dict, spacing_xyz: tuple[float, float, float], frame_ms: float) -> Path:
     """Arrays: cine / cine_labels (T, Z, Y, X), lge / labels (Z, Y, X). Atomic replace of `folder`."""

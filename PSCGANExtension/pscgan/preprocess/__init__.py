@@ -20,19 +20,19 @@ from .roi import crop_roi, native_to_roi, paste_back, roi_to_native
 from .temporal import resample_frames
 
 __all__ = [
+    "LocaliseConfig",
     "PreprocessConfig",
     "RoiBatch",
-    "LocaliseConfig",
-    "resample_frames",
-    "normalise",
-    "locate_lv",
+    "check_centers",
     "crop_roi",
-    "paste_back",
-    "roi_to_native",
+    "locate_lv",
     "native_to_roi",
+    "normalise",
+    "paste_back",
     "prepare",
     "prepare_slice",
-    "check_centers",
+    "resample_frames",
+    "roi_to_native",
 ]
 
 
@@ -78,7 +78,7 @@ def check_centers(centers_rc, study: CineStudy) -> np.ndarray:
     if outside.size:
         k = int(outside[0])
         raise InputError(
-            f"ROI centre {arr[k].round(1).tolist()} of slice {k + 1} lies outside the {r}x{c} image of {study.source}"
+            f"ROI centre {arr[k].round(1).tolist()} of slice {k + 1} lies outside the {r}x{c} image of {study.source}",
         )
     return arr
 

@@ -37,7 +37,7 @@ class PreprocessConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "PreprocessConfig":
+    def from_dict(cls, d: dict) -> PreprocessConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:

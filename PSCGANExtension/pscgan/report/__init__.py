@@ -9,4 +9,4 @@ from .agreement import draw_agreement_plots
 from .bullseye import draw_bullseye, save_bullseye
 from .case import draw_case_report, draw_study_report
 
-__all__ = ["draw_agreement_plots", "draw_bullseye", "save_bullseye", "draw_case_report", "draw_study_report"]
+__all__ = ["draw_agreement_plots", "draw_bullseye", "draw_case_report", "draw_study_report", "save_bullseye"]

@@ -55,7 +55,7 @@ def draw_bullseye(ax, values: dict, title: str = "Transmurality (%)", show_color
         ax.add_patch(Wedge((0, 0), outer, t1, t2, width=outer - inner, facecolor=color, edgecolor="black", lw=1.0))
         mid = math.radians((t1 + t2) / 2)
         radius = (inner + outer) / 2
-        text = f"{segment}\n" + ("–" if value is None else f"{value:.0f}%")
+        text = f"{segment}\n" + ("–" if value is None else f"{value:.0f}%")  # noqa: RUF001 (an en dash: not measured)
         dark = value is not None and value > 60
         ax.text(radius * math.cos(mid), radius * math.sin(mid), text, ha="center", va="center", fontsize=7,
                 color="white" if dark else "black")

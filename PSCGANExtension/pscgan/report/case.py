@@ -11,8 +11,8 @@ bright blood pool is smallest at end-systole (a heuristic; pass es_index when it
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
