@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export VTK_DEFAULT_OPENGL_WINDOW ?= vtkOSOpenGLRenderWindow
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: venv demo test bench clean
+.PHONY: venv demo test bench lint clean
 
 venv: $(STAMP)
 
@@ -25,6 +25,9 @@ demo: venv
 
 test: venv
 	$(PY) -m pytest -q -n 2 --dist loadfile Testing
+
+lint: venv
+	$(PY) -m ruff check .
 
 bench: venv
 	$(PY) -m evaluation bench
