@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-COMMANDS = {"sunnybrook": "evaluation.realcine", "realism": "evaluation.realism"}
+COMMANDS = {"sunnybrook": "evaluation.realcine", "realism": "evaluation.realism", "ssim-ceiling": "evaluation.ssim_ceiling"}
 
 
 def main(argv: list[str] | None = None) -> int:
