@@ -1,11 +1,12 @@
 """python -m evaluation COMMAND ...: sunnybrook (real-cine Dice against expert contours), realism
-(phantom vs real image statistics), bench (model speed), bench-e2e (end-to-end speed)."""
+(phantom vs real image statistics), ssim-ceiling (the LGE SSIM a perfect model reaches on the phantom),
+bench (model speed), bench-e2e (end-to-end speed)."""
 from __future__ import annotations
 
 import sys
 
-COMMANDS = {"sunnybrook": "evaluation.realcine", "realism": "evaluation.realism", "bench": "evaluation.bench",
-            "bench-e2e": "evaluation.bench_e2e"}
+COMMANDS = {"sunnybrook": "evaluation.realcine", "realism": "evaluation.realism", "ssim-ceiling": "evaluation.ssim_ceiling",
+            "bench": "evaluation.bench", "bench-e2e": "evaluation.bench_e2e"}
 
 
 def main(argv: list[str] | None = None) -> int:
