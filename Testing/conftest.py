@@ -1,5 +1,6 @@
 """Shared test set-up: offscreen Qt/VTK, few threads (2-core CI), paths to shared data."""
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -9,6 +10,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# The Slicer module's Lib (PSCGANLib) is imported as Slicer imports it: from the module folder.
+sys.path.insert(0, str(REPO / "PSCGANExtension"))
 SHARED = REPO.parent / "shared"
 SUNNYBROOK = SHARED / "data" / "sunnybrook"
 ARTIFACTS = REPO / "Testing" / "artifacts"

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 slicer = pytest.importorskip("slicer")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "PSCGANExtension"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from test_slicer_logic import FakeRunner, S, fake_factory, node_ids, study  # noqa: E402, F401

@@ -4,14 +4,12 @@ from __future__ import annotations
 import json
 import math
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 slicer = pytest.importorskip("slicer")
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "PSCGANExtension"))
 
 from pscgan import labels as L  # noqa: E402
 from pscgan.errors import Cancelled, CheckpointError, InputError  # noqa: E402

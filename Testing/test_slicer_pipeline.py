@@ -2,15 +2,12 @@
 stand-in predictor -> nodes; and pscgan.outputs files reloaded through slicer-core storage nodes."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 slicer = pytest.importorskip("slicer")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "PSCGANExtension"))
 
 from pscgan import labels as L  # noqa: E402
 from pscgan import preprocess  # noqa: E402
