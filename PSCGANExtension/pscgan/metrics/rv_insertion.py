@@ -3,12 +3,19 @@
 A heuristic, used only when neither the case's meta nor the user gives the insertion points:
   1. along 360 radial rays from the LV centre, the epicardial radius is the outer end of the first
      myocardial wall crossing (as in `pscgan.metrics.clinical`);
-  2. the image is sampled in a band `band_mm` outside the epicardium on each ray; a ray "touches
-     the RV" when the band's median lies above  myocardium + `threshold_fraction` x (LV blood -
+  2. outside the LV, "bright" pixels lie above  myocardium + `threshold_fraction` x (LV blood -
      myocardium), the medians of the image inside the labelled LV myocardium and blood pool, and
-     below  LV blood + `upper_fraction` x (LV blood - myocardium) (fat, brighter than blood in a
-     bright-blood cine, does not count as RV);
-  3. gaps of up to `max_gap_deg` are closed, and the longest contiguous arc of touching rays is the
+     below  the blood pool's `upper_percentile` + `upper_fraction` x (LV blood - myocardium): tissue
+     brighter than any LV blood (fat in some cines) does not count as RV. The blood pool label holds
+     papillary muscles and trabeculae, so its median lies below pure blood: a limit from the median
+     alone cut the brightest RV blood (inflow) out;
+  3. the bright pixels are opened with a disk of radius `opening_mm`: a thin layer of epicardial fat,
+     as bright as blood in a bSSFP cine, vanishes, and with it the thin bridges that joined the RV
+     to fat around the rest of the heart; the RV cavity, several mm deep, stays;
+  4. on each ray, the opened bright region filling most of the band `band_mm` outside the epicardium
+     is the one the ray touches; the region touching the most rays is the RV (a bright neighbour
+     separated from it by a dark line is another region and does not count);
+  5. gaps of up to `max_gap_deg` are closed, and the longest contiguous arc of touching rays is the
      RV contact. Going counter-clockwise on screen (`pscgan.metrics.aha` convention, image not
      mirrored) the arc begins at the anterior insertion and ends at the inferior one; the points lie
      on the epicardium at those angles. The inferior end is the more reliable one: when the arc is
@@ -42,7 +49,9 @@ from .clinical import check_labels, check_spacing, lv_center
 class RVDetectionSettings:
     band_mm: tuple[float, float] = (2.0, 7.0)
     threshold_fraction: float = 0.5
-    upper_fraction: float | None = 0.5  # ... and below LV blood + this x (LV blood - myocardium): not fat
+    upper_fraction: float | None = 0.5  # ... and below the blood pool's upper_percentile + this x (LV blood -
+    upper_percentile: float = 95.0  # myocardium): brighter than any LV blood is not RV (None: no upper limit)
+    opening_mm: float = 2.0  # bright layers thinner than about twice this (epicardial fat) are not RV
     max_gap_deg: int = 10
     min_arc_deg: int = 50
     max_arc_deg: int = 220
@@ -77,6 +86,13 @@ def _epicardial_radius(myo: np.ndarray, center: tuple[float, float], step: float
             breaks = np.flatnonzero(np.diff(idx) > gap + 1)
             radius[k] = dist[idx[breaks[0]] if breaks.size else idx[-1]]
     return radius
+
+
+def _disk(radius_px: float) -> np.ndarray:
+    """Boolean disk of radius `radius_px` (a single pixel below 1)."""
+    n = int(math.floor(radius_px))
+    yy, xx = np.mgrid[-n:n + 1, -n:n + 1]
+    return yy ** 2 + xx ** 2 <= radius_px ** 2
 
 
 def _longest_circular_run(flags: np.ndarray) -> tuple[int, int] | None:
@@ -268,8 +284,10 @@ def detect_rv_insertion(image: np.ndarray, labels: np.ndarray, pixel_spacing_rc:
     cols = np.rint(center[1] + dist * np.cos(theta)).astype(np.int64)
     inside = (rows >= 0) & (rows < img.shape[0]) & (cols >= 0) & (cols < img.shape[1])
     bright = (img > threshold) & ~ndimage.binary_dilation(myo | blood)
-    if settings.upper_fraction is not None:  # fat is brighter than blood in bright-blood cine
-        bright &= img < blood_level + settings.upper_fraction * (blood_level - myo_level)
+    if settings.upper_fraction is not None:  # brighter than any LV blood: fat in some cines
+        top = float(np.percentile(img[blood], settings.upper_percentile))
+        bright &= img < top + settings.upper_fraction * (blood_level - myo_level)
+    bright = ndimage.binary_opening(bright, _disk(settings.opening_mm / px))  # thin fat and bridges go
     components, _ = ndimage.label(bright)  # 4-connected bright regions outside the LV
     ids = np.where(inside, components[np.clip(rows, 0, img.shape[0] - 1), np.clip(cols, 0, img.shape[1] - 1)], 0)
     # each ray touches the component that fills most of its band (0 = none); the RV is the component
