@@ -87,6 +87,41 @@ def test_fat_brighter_than_blood_is_not_taken_for_rv():
     assert angular_error(angle_deg(found.inferior_rc, CENTER), 230) < 5
 
 
+def polar():
+    r, c = np.mgrid[0:SIZE, 0:SIZE].astype(float)
+    return np.hypot(r - CENTER[0], c - CENTER[1]), np.degrees(np.arctan2(-(r - CENTER[0]), c - CENTER[1])) % 360
+
+
+def test_thin_bright_bridge_does_not_join_a_neighbour_to_the_rv():
+    """A bright neighbour 10 degrees inferior of the RV, joined to it by a 2-pixel (2.4 mm) bright line (a thin
+    layer of fat, as bright as blood in a bSSFP cine): the opening cuts the line, the RV arc stays 110 -> 230."""
+    image, labels = construct(110, 230)
+    rad, ang = polar()
+    image[(np.mod(ang - 240, 360) < 60) & (rad >= 19) & (rad < 33)] = 1.0
+    image[(np.mod(ang - 228, 360) < 14) & (rad >= 24) & (rad < 26)] = 1.0
+    found = detect_rv_insertion(image, labels, (1.2, 1.2))
+    assert found is not None
+    assert angular_error(angle_deg(found.anterior_rc, CENTER), 110) < 4
+    assert angular_error(angle_deg(found.inferior_rc, CENTER), 230) < 4
+
+
+def test_rv_blood_as_bright_as_the_brightest_lv_blood_counts():
+    """The blood pool label holds papillary muscles and trabeculae (60 % of it here at 0.85, mixed with muscle)
+    and pure blood (1.2): the RV at 1.3 lies above the pool's median + half the blood-myocardium contrast but
+    not above its brightest blood + that, and is the RV, not fat."""
+    image, labels = construct(110, 230)
+    rad, ang = polar()
+    rng = np.random.default_rng(3)
+    pool = labels == 1
+    image[pool] = np.where(rng.random(pool.sum()) < 0.6, 0.85, 1.2) + rng.normal(0, 0.03, pool.sum())
+    rv = (np.mod(ang - 110, 360) < 120) & (rad >= 19) & (rad < 33)
+    image[rv] = 1.3 + rng.normal(0, 0.03, rv.sum())
+    found = detect_rv_insertion(image, labels, (1.2, 1.2))
+    assert found is not None
+    assert angular_error(angle_deg(found.anterior_rc, CENTER), 110) < 4
+    assert angular_error(angle_deg(found.inferior_rc, CENTER), 230) < 4
+
+
 def stack(arcs):
     """(S, R, C) images and labels, one construct() per (anterior, inferior) arc."""
     pairs = [construct(a, b, seed=k) for k, (a, b) in enumerate(arcs)]
