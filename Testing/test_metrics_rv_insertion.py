@@ -8,7 +8,7 @@ import pytest
 
 from pscgan.errors import InputError
 from pscgan.metrics.aha import angle_deg
-from pscgan.metrics.rv_insertion import detect_rv_insertion, study_insertions
+from pscgan.metrics.rv_insertion import RVDetectionSettings, detect_rv_insertion, study_insertions
 
 SIZE = 96
 CENTER = (47.3, 48.6)
@@ -103,6 +103,19 @@ def test_thin_bright_bridge_does_not_join_a_neighbour_to_the_rv():
     assert found is not None
     assert angular_error(angle_deg(found.anterior_rc, CENTER), 110) < 4
     assert angular_error(angle_deg(found.inferior_rc, CENTER), 230) < 4
+
+
+def test_thick_fat_around_the_heart_joined_to_the_rv_is_opened_away():
+    """A 6 mm layer of blood-bright fat around the rest of the heart, joined to the RV at both insertions: with
+    the first (2 mm) opening the contact runs all around (no detection); the larger openings find the RV arc."""
+    image, labels = construct(110, 230)
+    rad, ang = polar()
+    image[(np.mod(ang - 110, 360) >= 120) & (rad >= 19) & (rad < 24)] = 1.0
+    found = detect_rv_insertion(image, labels, (1.2, 1.2))
+    assert found is not None
+    assert angular_error(angle_deg(found.anterior_rc, CENTER), 110) < 4
+    assert angular_error(angle_deg(found.inferior_rc, CENTER), 230) < 4
+    assert detect_rv_insertion(image, labels, (1.2, 1.2), settings=RVDetectionSettings(opening_mm=(2.0,))) is None
 
 
 def test_rv_blood_as_bright_as_the_brightest_lv_blood_counts():

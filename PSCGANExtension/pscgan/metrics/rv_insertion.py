@@ -9,9 +9,11 @@ A heuristic, used only when neither the case's meta nor the user gives the inser
      brighter than any LV blood (fat in some cines) does not count as RV. The blood pool label holds
      papillary muscles and trabeculae, so its median lies below pure blood: a limit from the median
      alone cut the brightest RV blood (inflow) out;
-  3. the bright pixels are opened with a disk of radius `opening_mm`: a thin layer of epicardial fat,
-     as bright as blood in a bSSFP cine, vanishes, and with it the thin bridges that joined the RV
-     to fat around the rest of the heart; the RV cavity, several mm deep, stays;
+  3. the bright pixels are opened with a disk of radius `opening_mm` (2 mm): a thin layer of epicardial
+     fat, as bright as blood in a bSSFP cine, vanishes, and with it the thin bridges that joined the RV
+     to fat around the rest of the heart; the RV cavity, several mm deep, stays. While the contact arc
+     (step 5) is longer than `max_arc_deg`, thicker fat still joins it to tissue all around: the next,
+     larger radius (3, then 4 mm) is tried;
   4. on each ray, the opened bright region filling most of the band `band_mm` outside the epicardium
      is the one the ray touches; the region touching the most rays is the RV (a bright neighbour
      separated from it by a dark line is another region and does not count);
@@ -51,7 +53,8 @@ class RVDetectionSettings:
     threshold_fraction: float = 0.5
     upper_fraction: float | None = 0.5  # ... and below the blood pool's upper_percentile + this x (LV blood -
     upper_percentile: float = 95.0  # myocardium): brighter than any LV blood is not RV (None: no upper limit)
-    opening_mm: float = 2.0  # bright layers thinner than about twice this (epicardial fat) are not RV
+    opening_mm: tuple[float, ...] = (2.0, 3.0, 4.0)  # bright layers thinner than about twice this (epicardial
+    # fat) are not RV; the next radius is tried while the contact arc is longer than max_arc_deg
     max_gap_deg: int = 10
     min_arc_deg: int = 50
     max_arc_deg: int = 220
@@ -136,6 +139,24 @@ def _close_gaps(flags: np.ndarray, max_gap: int) -> np.ndarray:
         else:
             i += 1
     return np.roll(rolled, first_true) | out
+
+
+def _contact_run(bright: np.ndarray, rows: np.ndarray, cols: np.ndarray, inside: np.ndarray,
+                 max_gap: int) -> tuple[int, int] | None:
+    """(start ray, length) of the RV contact arc in the (opened) bright mask, sampled at rows / cols (360, B)."""
+    components, _ = ndimage.label(bright)  # 4-connected bright regions outside the LV
+    ids = np.where(inside, components[np.clip(rows, 0, bright.shape[0] - 1), np.clip(cols, 0, bright.shape[1] - 1)], 0)
+    # each ray touches the component that fills most of its band (0 = none); the RV is the component
+    # touching the most rays, so a bright neighbour separated from it by a dark line is not counted
+    ray_component = np.zeros(360, dtype=np.int64)
+    for k in range(360):
+        hits = ids[k][ids[k] > 0]
+        if hits.size * 2 >= ids.shape[1]:
+            ray_component[k] = np.bincount(hits).argmax()
+    if not ray_component.any():
+        return None
+    rv_component = np.bincount(ray_component[ray_component > 0]).argmax()
+    return _longest_circular_run(_close_gaps(ray_component == rv_component, max_gap))
 
 
 def _circular_distance(a: float, b: float) -> float:
@@ -287,22 +308,11 @@ def detect_rv_insertion(image: np.ndarray, labels: np.ndarray, pixel_spacing_rc:
     if settings.upper_fraction is not None:  # brighter than any LV blood: fat in some cines
         top = float(np.percentile(img[blood], settings.upper_percentile))
         bright &= img < top + settings.upper_fraction * (blood_level - myo_level)
-    bright = ndimage.binary_opening(bright, _disk(settings.opening_mm / px))  # thin fat and bridges go
-    components, _ = ndimage.label(bright)  # 4-connected bright regions outside the LV
-    ids = np.where(inside, components[np.clip(rows, 0, img.shape[0] - 1), np.clip(cols, 0, img.shape[1] - 1)], 0)
-    # each ray touches the component that fills most of its band (0 = none); the RV is the component
-    # touching the most rays, so a bright neighbour separated from it by a dark line is not counted
-    ray_component = np.zeros(360, dtype=np.int64)
-    for k in range(360):
-        hits = ids[k][ids[k] > 0]
-        if hits.size * 2 >= ids.shape[1]:
-            ray_component[k] = np.bincount(hits).argmax()
-    if not ray_component.any():
-        return None
-    rv_component = np.bincount(ray_component[ray_component > 0]).argmax()
-    touching = ray_component == rv_component
-    touching = _close_gaps(touching, settings.max_gap_deg)
-    run = _longest_circular_run(touching)
+    for opening_mm in settings.opening_mm:  # a stronger opening while thick fat joins the RV to tissue all around
+        run = _contact_run(ndimage.binary_opening(bright, _disk(opening_mm / px)), rows, cols, inside,
+                           settings.max_gap_deg)
+        if run is None or run[1] <= settings.max_arc_deg:
+            break
     if run is None or not settings.min_arc_deg <= run[1] <= settings.max_arc_deg:
         return None
     start, length = run
