@@ -153,6 +153,17 @@ def test_study_insertions_follow_the_stack_where_one_slice_fails_or_disagrees():
         assert used[k].note
 
 
+def test_study_insertions_follow_the_slices_that_agree():
+    """Anterior angles 150, 105, 114, 240: 150 and 114 have the same summed distance to the others (a medoid
+    tie), but 105 and 114 agree within 30 degrees and 150 agrees with none: the stack's angle is 114."""
+    images, labels = stack([(150, 270), (105, 225), (114, 234), (240, 0)])
+    used = study_insertions(images, labels, (1.2, 1.2))
+    for k, anterior in ((1, 105), (2, 114)):  # their own detection
+        assert angular_error(angle_deg(used[k].anterior_rc, CENTER), anterior) < 4 and not used[k].note
+    for k in (0, 3):  # the stack's angles
+        assert angular_error(angle_deg(used[k].anterior_rc, CENTER), 114) < 4 and used[k].note
+
+
 def test_study_insertions_sources_given_default_and_empty_slices():
     images, labels = stack([(110, 230), (120, 121)])
     labels[1] = 0  # no myocardium: nothing to orient

@@ -163,9 +163,11 @@ def _circular_distance(a: float, b: float) -> float:
     return abs((a - b + 180.0) % 360.0 - 180.0)
 
 
-def _medoid_angle(angles: list[float]) -> float:
-    """The angle of `angles` with the smallest summed circular distance to the others."""
-    return min(angles, key=lambda a: sum(_circular_distance(a, b) for b in angles))
+def _consensus_angle(angles: list[float], tolerance: float) -> float:
+    """The angle of `angles` that most of them agree with (within `tolerance`); among those, the one with the
+    smallest summed circular distance to the others (the medoid)."""
+    return min(angles, key=lambda a: (-sum(_circular_distance(a, b) <= tolerance for b in angles),
+                                      sum(_circular_distance(a, b) for b in angles)))
 
 
 def epicardial_point(labels: np.ndarray, center_rc: tuple[float, float], angle: float,
@@ -222,7 +224,7 @@ def study_insertions(images: np.ndarray, labels: np.ndarray, pixel_spacing_rc: t
     Given points (`anterior_rc` / `inferior_rc`: (2,) for every slice or (S, 2), None rows = not given)
     win, with source `given_source`. The other slices are detected; with three or more detected
     slices, a slice whose anterior or inferior angle is more than `max_disagreement_deg` from the
-    stack's (the medoid over the detected slices), or one where nothing was detected, takes the
+    stack's (the angle most detected slices agree with), or one where nothing was detected, takes the
     stack's angles on its own epicardium (still "detected", with a note). Without any detection the
     documented default is used (source "default").
     """
@@ -250,7 +252,7 @@ def study_insertions(images: np.ndarray, labels: np.ndarray, pixel_spacing_rc: t
             out[s] = SliceInsertion(hit.anterior_rc, hit.inferior_rc, "detected")
     consensus = None
     if found:
-        consensus = (_medoid_angle([a for a, _ in found.values()]), _medoid_angle([b for _, b in found.values()]))
+        consensus = tuple(_consensus_angle([f[i] for f in found.values()], max_disagreement_deg) for i in (0, 1))
     for s, center in centers.items():
         if out[s] is not None and out[s].source != "detected":
             continue
