@@ -8,7 +8,7 @@ import pytest
 
 from pscgan.errors import InputError
 from pscgan.metrics.aha import angle_deg
-from pscgan.metrics.rv_insertion import detect_rv_insertion, study_insertions
+from pscgan.metrics.rv_insertion import RVDetectionSettings, detect_rv_insertion, study_insertions
 
 SIZE = 96
 CENTER = (47.3, 48.6)
@@ -87,6 +87,54 @@ def test_fat_brighter_than_blood_is_not_taken_for_rv():
     assert angular_error(angle_deg(found.inferior_rc, CENTER), 230) < 5
 
 
+def polar():
+    r, c = np.mgrid[0:SIZE, 0:SIZE].astype(float)
+    return np.hypot(r - CENTER[0], c - CENTER[1]), np.degrees(np.arctan2(-(r - CENTER[0]), c - CENTER[1])) % 360
+
+
+def test_thin_bright_bridge_does_not_join_a_neighbour_to_the_rv():
+    """A bright neighbour 10 degrees inferior of the RV, joined to it by a 2-pixel (2.4 mm) bright line (a thin
+    layer of fat, as bright as blood in a bSSFP cine): the opening cuts the line, the RV arc stays 110 -> 230."""
+    image, labels = construct(110, 230)
+    rad, ang = polar()
+    image[(np.mod(ang - 240, 360) < 60) & (rad >= 19) & (rad < 33)] = 1.0
+    image[(np.mod(ang - 228, 360) < 14) & (rad >= 24) & (rad < 26)] = 1.0
+    found = detect_rv_insertion(image, labels, (1.2, 1.2))
+    assert found is not None
+    assert angular_error(angle_deg(found.anterior_rc, CENTER), 110) < 4
+    assert angular_error(angle_deg(found.inferior_rc, CENTER), 230) < 4
+
+
+def test_thick_fat_around_the_heart_joined_to_the_rv_is_opened_away():
+    """A 6 mm layer of blood-bright fat around the rest of the heart, joined to the RV at both insertions: with
+    the first (2 mm) opening the contact runs all around (no detection); the larger openings find the RV arc."""
+    image, labels = construct(110, 230)
+    rad, ang = polar()
+    image[(np.mod(ang - 110, 360) >= 120) & (rad >= 19) & (rad < 24)] = 1.0
+    found = detect_rv_insertion(image, labels, (1.2, 1.2))
+    assert found is not None
+    assert angular_error(angle_deg(found.anterior_rc, CENTER), 110) < 4
+    assert angular_error(angle_deg(found.inferior_rc, CENTER), 230) < 4
+    assert detect_rv_insertion(image, labels, (1.2, 1.2), settings=RVDetectionSettings(opening_mm=(2.0,))) is None
+
+
+def test_rv_blood_as_bright_as_the_brightest_lv_blood_counts():
+    """The blood pool label holds papillary muscles and trabeculae (60 % of it here at 0.85, mixed with muscle)
+    and pure blood (1.2): the RV at 1.3 lies above the pool's median + half the blood-myocardium contrast but
+    not above its brightest blood + that, and is the RV, not fat."""
+    image, labels = construct(110, 230)
+    rad, ang = polar()
+    rng = np.random.default_rng(3)
+    pool = labels == 1
+    image[pool] = np.where(rng.random(pool.sum()) < 0.6, 0.85, 1.2) + rng.normal(0, 0.03, pool.sum())
+    rv = (np.mod(ang - 110, 360) < 120) & (rad >= 19) & (rad < 33)
+    image[rv] = 1.3 + rng.normal(0, 0.03, rv.sum())
+    found = detect_rv_insertion(image, labels, (1.2, 1.2))
+    assert found is not None
+    assert angular_error(angle_deg(found.anterior_rc, CENTER), 110) < 4
+    assert angular_error(angle_deg(found.inferior_rc, CENTER), 230) < 4
+
+
 def stack(arcs):
     """(S, R, C) images and labels, one construct() per (anterior, inferior) arc."""
     pairs = [construct(a, b, seed=k) for k, (a, b) in enumerate(arcs)]
@@ -103,6 +151,17 @@ def test_study_insertions_follow_the_stack_where_one_slice_fails_or_disagrees():
         assert angular_error(angle_deg(used[k].anterior_rc, CENTER), 112) < 5
         assert angular_error(angle_deg(used[k].inferior_rc, CENTER), 232) < 5
         assert used[k].note
+
+
+def test_study_insertions_follow_the_slices_that_agree():
+    """Anterior angles 150, 105, 114, 240: 150 and 114 have the same summed distance to the others (a medoid
+    tie), but 105 and 114 agree within 30 degrees and 150 agrees with none: the stack's angle is 114."""
+    images, labels = stack([(150, 270), (105, 225), (114, 234), (240, 0)])
+    used = study_insertions(images, labels, (1.2, 1.2))
+    for k, anterior in ((1, 105), (2, 114)):  # their own detection
+        assert angular_error(angle_deg(used[k].anterior_rc, CENTER), anterior) < 4 and not used[k].note
+    for k in (0, 3):  # the stack's angles
+        assert angular_error(angle_deg(used[k].anterior_rc, CENTER), 114) < 4 and used[k].note
 
 
 def test_study_insertions_sources_given_default_and_empty_slices():

@@ -3,12 +3,21 @@
 A heuristic, used only when neither the case's meta nor the user gives the insertion points:
   1. along 360 radial rays from the LV centre, the epicardial radius is the outer end of the first
      myocardial wall crossing (as in `pscgan.metrics.clinical`);
-  2. the image is sampled in a band `band_mm` outside the epicardium on each ray; a ray "touches
-     the RV" when the band's median lies above  myocardium + `threshold_fraction` x (LV blood -
+  2. outside the LV, "bright" pixels lie above  myocardium + `threshold_fraction` x (LV blood -
      myocardium), the medians of the image inside the labelled LV myocardium and blood pool, and
-     below  LV blood + `upper_fraction` x (LV blood - myocardium) (fat, brighter than blood in a
-     bright-blood cine, does not count as RV);
-  3. gaps of up to `max_gap_deg` are closed, and the longest contiguous arc of touching rays is the
+     below  the blood pool's `upper_percentile` + `upper_fraction` x (LV blood - myocardium): tissue
+     brighter than any LV blood (fat in some cines) does not count as RV. The blood pool label holds
+     papillary muscles and trabeculae, so its median lies below pure blood: a limit from the median
+     alone cut the brightest RV blood (inflow) out;
+  3. the bright pixels are opened with a disk of radius `opening_mm` (2 mm): a thin layer of epicardial
+     fat, as bright as blood in a bSSFP cine, vanishes, and with it the thin bridges that joined the RV
+     to fat around the rest of the heart; the RV cavity, several mm deep, stays. While the contact arc
+     (step 5) is longer than `max_arc_deg`, thicker fat still joins it to tissue all around: the next,
+     larger radius (3, then 4 mm) is tried;
+  4. on each ray, the opened bright region filling most of the band `band_mm` outside the epicardium
+     is the one the ray touches; the region touching the most rays is the RV (a bright neighbour
+     separated from it by a dark line is another region and does not count);
+  5. gaps of up to `max_gap_deg` are closed, and the longest contiguous arc of touching rays is the
      RV contact. Going counter-clockwise on screen (`pscgan.metrics.aha` convention, image not
      mirrored) the arc begins at the anterior insertion and ends at the inferior one; the points lie
      on the epicardium at those angles. The inferior end is the more reliable one: when the arc is
@@ -42,7 +51,10 @@ from .clinical import check_labels, check_spacing, lv_center
 class RVDetectionSettings:
     band_mm: tuple[float, float] = (2.0, 7.0)
     threshold_fraction: float = 0.5
-    upper_fraction: float | None = 0.5  # ... and below LV blood + this x (LV blood - myocardium): not fat
+    upper_fraction: float | None = 0.5  # ... and below the blood pool's upper_percentile + this x (LV blood -
+    upper_percentile: float = 95.0  # myocardium): brighter than any LV blood is not RV (None: no upper limit)
+    opening_mm: tuple[float, ...] = (2.0, 3.0, 4.0)  # bright layers thinner than about twice this (epicardial
+    # fat) are not RV; the next radius is tried while the contact arc is longer than max_arc_deg
     max_gap_deg: int = 10
     min_arc_deg: int = 50
     max_arc_deg: int = 220
@@ -77,6 +89,13 @@ def _epicardial_radius(myo: np.ndarray, center: tuple[float, float], step: float
             breaks = np.flatnonzero(np.diff(idx) > gap + 1)
             radius[k] = dist[idx[breaks[0]] if breaks.size else idx[-1]]
     return radius
+
+
+def _disk(radius_px: float) -> np.ndarray:
+    """Boolean disk of radius `radius_px` (a single pixel below 1)."""
+    n = int(math.floor(radius_px))
+    yy, xx = np.mgrid[-n:n + 1, -n:n + 1]
+    return yy ** 2 + xx ** 2 <= radius_px ** 2
 
 
 def _longest_circular_run(flags: np.ndarray) -> tuple[int, int] | None:
@@ -122,13 +141,33 @@ def _close_gaps(flags: np.ndarray, max_gap: int) -> np.ndarray:
     return np.roll(rolled, first_true) | out
 
 
+def _contact_run(bright: np.ndarray, rows: np.ndarray, cols: np.ndarray, inside: np.ndarray,
+                 max_gap: int) -> tuple[int, int] | None:
+    """(start ray, length) of the RV contact arc in the (opened) bright mask, sampled at rows / cols (360, B)."""
+    components, _ = ndimage.label(bright)  # 4-connected bright regions outside the LV
+    ids = np.where(inside, components[np.clip(rows, 0, bright.shape[0] - 1), np.clip(cols, 0, bright.shape[1] - 1)], 0)
+    # each ray touches the component that fills most of its band (0 = none); the RV is the component
+    # touching the most rays, so a bright neighbour separated from it by a dark line is not counted
+    ray_component = np.zeros(360, dtype=np.int64)
+    for k in range(360):
+        hits = ids[k][ids[k] > 0]
+        if hits.size * 2 >= ids.shape[1]:
+            ray_component[k] = np.bincount(hits).argmax()
+    if not ray_component.any():
+        return None
+    rv_component = np.bincount(ray_component[ray_component > 0]).argmax()
+    return _longest_circular_run(_close_gaps(ray_component == rv_component, max_gap))
+
+
 def _circular_distance(a: float, b: float) -> float:
     return abs((a - b + 180.0) % 360.0 - 180.0)
 
 
-def _medoid_angle(angles: list[float]) -> float:
-    """The angle of `angles` with the smallest summed circular distance to the others."""
-    return min(angles, key=lambda a: sum(_circular_distance(a, b) for b in angles))
+def _consensus_angle(angles: list[float], tolerance: float) -> float:
+    """The angle of `angles` that most of them agree with (within `tolerance`); among those, the one with the
+    smallest summed circular distance to the others (the medoid)."""
+    return min(angles, key=lambda a: (-sum(_circular_distance(a, b) <= tolerance for b in angles),
+                                      sum(_circular_distance(a, b) for b in angles)))
 
 
 def epicardial_point(labels: np.ndarray, center_rc: tuple[float, float], angle: float,
@@ -185,7 +224,7 @@ def study_insertions(images: np.ndarray, labels: np.ndarray, pixel_spacing_rc: t
     Given points (`anterior_rc` / `inferior_rc`: (2,) for every slice or (S, 2), None rows = not given)
     win, with source `given_source`. The other slices are detected; with three or more detected
     slices, a slice whose anterior or inferior angle is more than `max_disagreement_deg` from the
-    stack's (the medoid over the detected slices), or one where nothing was detected, takes the
+    stack's (the angle most detected slices agree with), or one where nothing was detected, takes the
     stack's angles on its own epicardium (still "detected", with a note). Without any detection the
     documented default is used (source "default").
     """
@@ -213,7 +252,7 @@ def study_insertions(images: np.ndarray, labels: np.ndarray, pixel_spacing_rc: t
             out[s] = SliceInsertion(hit.anterior_rc, hit.inferior_rc, "detected")
     consensus = None
     if found:
-        consensus = (_medoid_angle([a for a, _ in found.values()]), _medoid_angle([b for _, b in found.values()]))
+        consensus = tuple(_consensus_angle([f[i] for f in found.values()], max_disagreement_deg) for i in (0, 1))
     for s, center in centers.items():
         if out[s] is not None and out[s].source != "detected":
             continue
@@ -268,23 +307,14 @@ def detect_rv_insertion(image: np.ndarray, labels: np.ndarray, pixel_spacing_rc:
     cols = np.rint(center[1] + dist * np.cos(theta)).astype(np.int64)
     inside = (rows >= 0) & (rows < img.shape[0]) & (cols >= 0) & (cols < img.shape[1])
     bright = (img > threshold) & ~ndimage.binary_dilation(myo | blood)
-    if settings.upper_fraction is not None:  # fat is brighter than blood in bright-blood cine
-        bright &= img < blood_level + settings.upper_fraction * (blood_level - myo_level)
-    components, _ = ndimage.label(bright)  # 4-connected bright regions outside the LV
-    ids = np.where(inside, components[np.clip(rows, 0, img.shape[0] - 1), np.clip(cols, 0, img.shape[1] - 1)], 0)
-    # each ray touches the component that fills most of its band (0 = none); the RV is the component
-    # touching the most rays, so a bright neighbour separated from it by a dark line is not counted
-    ray_component = np.zeros(360, dtype=np.int64)
-    for k in range(360):
-        hits = ids[k][ids[k] > 0]
-        if hits.size * 2 >= ids.shape[1]:
-            ray_component[k] = np.bincount(hits).argmax()
-    if not ray_component.any():
-        return None
-    rv_component = np.bincount(ray_component[ray_component > 0]).argmax()
-    touching = ray_component == rv_component
-    touching = _close_gaps(touching, settings.max_gap_deg)
-    run = _longest_circular_run(touching)
+    if settings.upper_fraction is not None:  # brighter than any LV blood: fat in some cines
+        top = float(np.percentile(img[blood], settings.upper_percentile))
+        bright &= img < top + settings.upper_fraction * (blood_level - myo_level)
+    for opening_mm in settings.opening_mm:  # a stronger opening while thick fat joins the RV to tissue all around
+        run = _contact_run(ndimage.binary_opening(bright, _disk(opening_mm / px)), rows, cols, inside,
+                           settings.max_gap_deg)
+        if run is None or run[1] <= settings.max_arc_deg:
+            break
     if run is None or not settings.min_arc_deg <= run[1] <= settings.max_arc_deg:
         return None
     start, length = run
