@@ -20,3 +20,10 @@ def test_ceiling_is_below_one_and_the_copies_match_the_reference_anatomy(tmp_pat
         a = sitk.GetArrayFromImage(sitk.ReadImage(str(ref / case / "labels.nii.gz")))
         b = sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "out" / "clean" / case / "labels.nii.gz")))
         assert np.array_equal(a, b)
+
+
+def test_a_folder_that_is_no_phantom_dataset_is_one_line(tmp_path, capsys):
+    (tmp_path / "ref").mkdir()
+    assert main(["--ref", str(tmp_path / "ref"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "dataset.json" in err and len(err.splitlines()) == 1

@@ -12,12 +12,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
     from pscgan.errors import InputError
+
+    try:
+        return _run(argv)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(argv: list[str] | None) -> int:
+    from pscgan.errors import InputError
+    from pscgan.io.atomic import write_text
     from pscgan.metrics.evaluate import evaluate_folders
     from pscgan.phantom.config import PhantomConfig
     from pscgan.phantom.generate import generate_case
@@ -28,20 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="folder for the noise-free copies and ceiling.json")
     args = p.parse_args(argv)
     ref, out = Path(args.ref), Path(args.out)
-    info = json.loads((ref / "dataset.json").read_text()) if (ref / "dataset.json").is_file() else None
-    if info is None:
-        raise SystemExit(f"{ref}: no dataset.json (not a phantom dataset)")
+    if not (ref / "dataset.json").is_file():
+        raise InputError(f"{ref}: no dataset.json (not a phantom dataset written by `pscgan phantom`)")
+    info = json.loads((ref / "dataset.json").read_text())
     cfg = replace(PhantomConfig(), lge_snr_range=(1e7, 1e7))
     cases = sorted(c for c in ref.iterdir() if c.is_dir() and c.name.startswith("case_"))
     for c in cases:
         index = int(c.name.split("_")[1])
         write_case(generate_case(int(info["seed"]), index, cfg), out / "clean" / c.name)
-    try:
-        ev = evaluate_folders(out / "clean", ref)
-    except InputError as err:
-        raise SystemExit(str(err)) from None
+    ev = evaluate_folders(out / "clean", ref)
     figures = {k: ev.aggregates()["mean_sd"][k] for k in ("ssim", "psnr", "nrmse")}  # noise-free vs noisy LGE
-    (out / "ceiling.json").write_text(json.dumps({"cases": len(cases), "seed": info["seed"], "aggregates": figures},
+    write_text(out / "ceiling.json", json.dumps({"cases": len(cases), "seed": info["seed"], "aggregates": figures},
                                                  indent=1, default=str))
     print("LGE ceiling (noise-free vs the written noisy LGE, pscgan evaluate's definitions): "
           + ", ".join(f"{k} {v['mean']:.3f} +- {v['sd']:.3f}" for k, v in figures.items()) + f" over {len(cases)} cases")
