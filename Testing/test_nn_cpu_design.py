@@ -14,6 +14,7 @@ from pscgan.nn.cascade import build_generators
 from pscgan.nn.config import get_config
 from pscgan.nn.generator import skip_channels
 from pscgan.nn.summary import CinePath, CineSkip, TemporalSummary, TimeWeighting
+from training.export import export_run
 from training.phases import phases_for
 from training.trainer import Trainer, TrainOptions, fitting_epochs, scheduled_lr, warm_start
 
@@ -118,3 +119,5 @@ def test_time_budget_plans_epochs_and_a_resumed_run_keeps_the_plan(tmp_path):
     assert len(rows) == 3  # one planned epoch per phase fits a budget shorter than an epoch
     ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert ck["planned_epochs"] == 1
+    export_run(tmp_path, tmp_path / "model.safetensors")  # the plan is finished: no --allow-unfinished needed
+    assert (tmp_path / "model.safetensors").is_file()

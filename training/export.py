@@ -55,7 +55,9 @@ def export_run(run_dir: Path, out: Path, allow_unfinished: bool = False, half: b
     cfg = ModelConfig.from_dict(ck["config"])
     info = dict(ck["train_info"])
     phases = phases_for(cfg)
-    finished = int(ck["phase_index"]) == len(phases) - 1 and int(ck["epoch"]) >= int(info.get("epochs_per_phase", 0))
+    # the last phase has run its epoch plan (--epochs, or what its share of --max-minutes planned)
+    planned = int(ck.get("planned_epochs") or info.get("epochs_per_phase", 0))
+    finished = int(ck["phase_index"]) == len(phases) - 1 and int(ck["epoch"]) >= planned
     if not finished and not allow_unfinished:
         raise CheckpointError(
             f"{path}: training is not finished (phase {ck['phase']}, epoch {ck['epoch']}); "
