@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
-    from pscgan.errors import InputError
+    from pscgan.errors import InputError  # raised here, reported by main
     from pscgan.io.atomic import write_text
     from pscgan.metrics.evaluate import evaluate_folders
     from pscgan.phantom.config import PhantomConfig

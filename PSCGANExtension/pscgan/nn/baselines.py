@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from .config import ModelConfig
 from .dilated import LEAK, FrameNorm, framewise
+from .generator import check_cine
 from .output import CascadeOutput
 from .summary import TimeWeighting
 
@@ -146,8 +147,6 @@ class UNet2DModel(nn.Module):
         self.unet = UNet2D(cfg)
 
     def forward(self, cine: Tensor) -> CascadeOutput:
-        from .generator import check_cine
-
         check_cine(self.cfg, cine)
         seg = self.unet(cine)
         blank = seg.new_full((seg.shape[0], 1, *seg.shape[-2:]), -1.0)

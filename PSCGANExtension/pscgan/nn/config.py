@@ -71,15 +71,12 @@ class ModelConfig:
     # How the encoder's per-frame skips reach the 2D decoder (summary.py): 0 = the paper's one learned
     # softmax weighting of the frames; K > 0 = K learned temporal summaries (1x1 conv over T x C).
     skip_summaries: int = 0
-    # Full-resolution skip from the cine (frames and their deviation from the temporal mean) into the
-    # last decoder block, with this many channels (0 = the paper: no skip at full resolution).
-    cine_skip_channels: int = 0
     # Spatial stride of the first SCLN's entry (paper: 2, like every SCLN); 4 = 4x4 patches, so the
     # SCLNs run at H/4 and below and the finer decoder levels read the cine path instead.
     first_stride: int = 2
     # 2D path on the cine for the decoder's finest blocks: channels at full resolution (the cine skip,
     # frames and their deviation from the temporal mean), then at H/2 (3x3 stride-2 convolution), ...
-    # () = none (the paper). Supersedes cine_skip_channels when given.
+    # () = none (the paper); one entry = only the full-resolution cine skip.
     cine_path: tuple[int, ...] = ()
     # "fc": the paper's fully connected bottleneck; "conv": temporal summary + 3x3 convolution.
     bottleneck: str = "fc"

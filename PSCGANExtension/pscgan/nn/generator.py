@@ -3,7 +3,7 @@
 cine (B, T, H, W) -> encoder: 4 feature maps (B, T, C_i, H/2^(i+1), W/2^(i+1))
   skips: the first three reduced over T (summary.py): the paper's learned weighting ("dot layer")
          -> (B, C_i, h_i, w_i), or K learned temporal summaries -> (B, K, h_i, w_i);
-         optionally a full-resolution cine skip (B, Kc, H, W) (cfg.cine_skip_channels)
+         optionally a 2D cine path for the finest levels (cfg.cine_path)
   bottleneck "fc" (paper): flatten the fourth -> FC -> fc_features -> [concat the flattened condition]
               -> FC -> code_channels x (H/16) x (W/16)
   bottleneck "conv": temporal summary of the fourth [+ pooled condition] -> Conv3x3 -> code
@@ -24,7 +24,7 @@ from .config import ModelConfig
 from .dilated import LEAK
 from .encoders import build_encoder, deepest_size
 from .output import CascadeOutput
-from .summary import CinePath, CineSkip, motion_summaries, reduced_channels, skip_reducer
+from .summary import CinePath, motion_summaries, reduced_channels, skip_reducer
 
 OUTPUTS = ("logits", "tanh")
 
@@ -117,7 +117,7 @@ class Decoder(nn.Module):
     """Code + skips (+ condition per block when cfg.condition_in_decoder) -> (B, out, H, W).
 
     Blocks 0..n-2 join the encoder skips (deepest first); the last, full-resolution block joins the
-    cine skip when cfg.cine_skip_channels > 0 (the paper: nothing).
+    cine path's maps when cfg.cine_path is given (the paper: nothing).
     """
 
     def __init__(self, cfg: ModelConfig, out_channels: int, condition_channels: int, output: str):
@@ -151,17 +151,17 @@ class Decoder(nn.Module):
 
 
 def skip_channels(cfg: ModelConfig) -> list[int]:
-    """Channels of the skips Trunk.encode returns, finest first: the cine path (or cine skip), then
+    """Channels of the skips Trunk.encode returns, finest first: the cine path's maps, then
     the encoder's maps but the deepest, reduced over time."""
-    cine = list(cfg.cine_path) or ([cfg.cine_skip_channels] if cfg.cine_skip_channels else [])
-    return cine + [reduced_channels(c, motion_summaries(cfg)) for c in cfg.channels[:-1]]
+    return list(cfg.cine_path) + [reduced_channels(c, motion_summaries(cfg)) for c in cfg.channels[:-1]]
 
 
 class Trunk(nn.Module):
     """What every decoder of a generator reads: cine (B, T, H, W) -> (skips finest first, deepest map).
 
-    skips: the cine skip (B, Kc, H, W) when configured, then the encoder's first three maps reduced
-    over time (B, K_i, H/2^(i+1), W/2^(i+1)); deepest: the fourth map, (B, T, C4, H/16, W/16).
+    skips: the cine path's maps when configured ((B, c_0, H, W), (B, c_1, H/2, W/2), ...), then the
+    encoder's maps but the deepest, reduced over time (B, K_i, h_i, w_i); deepest: the last encoder
+    map, (B, T, C_last, H/16, W/16).
     A base class (not a submodule) so that the parameter names stay those of earlier bundles
     (`encoder.*`, `skip_weights.*`).
     """
@@ -170,7 +170,6 @@ class Trunk(nn.Module):
         self.encoder = build_encoder(cfg)
         k = motion_summaries(cfg)
         self.skip_weights = nn.ModuleList(skip_reducer(cfg.frames, c, k) for c in cfg.channels[:-1])
-        self.cine_skip = CineSkip(cfg.frames, cfg.cine_skip_channels, motion=cfg.temporal_pathway) if cfg.cine_skip_channels and not cfg.cine_path else None
         self.cine_path = CinePath(cfg.frames, tuple(cfg.cine_path), motion=cfg.temporal_pathway) if cfg.cine_path else None
 
     def encode(self, cine: Tensor) -> tuple[list[Tensor], Tensor]:
@@ -178,8 +177,6 @@ class Trunk(nn.Module):
         skips = [reduce(f) for reduce, f in zip(self.skip_weights, feats[:-1])]
         if self.cine_path is not None:
             skips = self.cine_path(cine) + skips
-        elif self.cine_skip is not None:
-            skips.insert(0, self.cine_skip(cine))
         return skips, feats[-1]
 
 
