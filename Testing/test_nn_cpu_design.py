@@ -12,11 +12,11 @@ from test_training_trainer import synthetic_arrays
 
 from pscgan.nn.cascade import build_generators
 from pscgan.nn.config import get_config
-from pscgan.nn.generator import skip_channels
+from pscgan.nn.generator import skip_channels, skip_sizes
 from pscgan.nn.summary import CinePath, CineSkip, TemporalSummary, TimeWeighting
 from training.export import export_run
 from training.phases import phases_for
-from training.trainer import Trainer, TrainOptions, fitting_epochs, scheduled_lr, warm_start
+from training.trainer import Trainer, TrainOptions, fitting_epochs, phase_budgets, scheduled_lr, warm_start
 
 
 def _cine(b=2, t=8, s=16, seed=0):
@@ -81,18 +81,64 @@ def test_fitting_epochs_and_linear_decay():
     assert scheduled_lr(get_config("paper"), 3, 4) == get_config("paper").learning_rate
 
 
-def test_warm_start_copies_what_matches_and_leaves_the_rest():
+def test_warm_start_copies_what_matches_and_zeroes_the_condition_inputs():
     model = build_generators(get_config("tiny"))
     before = {k: v.clone() for k, v in model.seg.state_dict().items()}
     copied = warm_start(model.seg, model.pri)
     after, src = model.seg.state_dict(), model.pri.state_dict()
     assert copied > 0
     same_shape = [k for k in after if k in src and src[k].shape == after[k].shape]
-    assert len(same_shape) == copied
     assert all(torch.equal(after[k], src[k]) for k in same_shape)
-    other = [k for k in after if k not in same_shape]
-    assert other, "the layers the condition enters differ in shape"
-    assert all(torch.equal(after[k], before[k]) for k in other)
+    widened = [k for k in after if k in src and after[k].dim() >= 2 and after[k].shape[1] > src[k].shape[1]]
+    assert widened, "the layers the condition enters take more input channels"
+    for k in widened:
+        n = src[k].shape[1]
+        assert torch.equal(after[k][:, :n], src[k]) and not after[k][:, n:].any()
+    assert copied == len(same_shape) + len(widened)
+    untouched = [k for k in after if k not in same_shape and k not in widened]
+    assert all(torch.equal(after[k], before[k]) for k in untouched)
+
+
+@pytest.mark.parametrize("name", ["tiny", "cpu"])
+def test_a_warm_started_segmentation_generator_starts_as_the_first_phase(name):
+    """Whatever the condition, G_Seg starts computing what the trained G_Pri computes."""
+    cfg = get_config(name)
+    model = build_generators(cfg).eval()
+    warm_start(model.seg, model.pri)
+    cine = torch.rand(2, cfg.frames, cfg.size, cfg.size) * 2 - 1
+    condition = torch.rand(2, 1, cfg.size, cfg.size) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(model.seg(cine, condition), model.pri(cine, None), atol=1e-5)
+
+
+def test_budget_shares_split_the_minutes():
+    cpu = get_config("cpu")
+    budgets = phase_budgets(cpu, 60.0, 3, 0)
+    assert sum(budgets) == pytest.approx(60.0)
+    assert budgets[0] > budgets[2] > budgets[1]  # pri, seg, sys: as cpu.budget_shares
+    assert phase_budgets(get_config("tiny"), 30.0, 3, 1) == [None, 15.0, 15.0]  # equal, phases left
+    assert phase_budgets(cpu, None, 3, 0) == [None] * 3
+    with pytest.raises(ValueError, match="budget_shares"):
+        phase_budgets(cpu.with_changes(budget_shares=(1.0, 0.0, 1.0)), 60.0, 3, 0)
+
+
+def test_cine_path_and_encoder_maps_of_one_resolution_are_joined():
+    cfg = get_config("cpu")
+    assert cfg.cine_path[-1] and (cfg.size >> (len(cfg.cine_path) - 1)) == 16  # both reach 16 x 16
+    sides = [side for side, _ in skip_sizes(cfg)]
+    assert sorted(set(sides), reverse=True) == [64, 32, 16, 8]
+    gen = build_generators(cfg).pri
+    with torch.no_grad():
+        skips, _ = gen.encode(torch.rand(1, cfg.frames, cfg.size, cfg.size))
+    assert [s.shape[-1] for s in skips] == [64, 32, 16, 8]
+    assert skips[2].shape[1] == cfg.cine_path[2] + cfg.skip_summaries
+
+
+def test_cine_path_with_two_convolutions_per_level():
+    path = CinePath(8, (4, 6), convs=2)
+    out = path(_cine(s=16))
+    assert [tuple(o.shape[1:]) for o in out] == [(4, 16, 16), (6, 8, 8)]
+    assert len(path.refine) == 2 and CinePath(8, (4, 6)).refine is None
 
 
 def test_unet2d_trains_through_the_same_trainer(tmp_path):

@@ -94,13 +94,38 @@ def scheduled_lr(cfg, epoch: int, epochs: int) -> float:
 
 
 def warm_start(dst: torch.nn.Module, src: torch.nn.Module) -> int:
-    """Copy every parameter and buffer of `src` whose name and shape `dst` shares (the encoder, the
-    temporal summaries, the cine path, most of the decoder; not the layers the condition enters).
+    """Start `dst` as the function `src` computes, wherever their layers agree: every parameter and
+    buffer of the same name and shape is copied (the encoder, the temporal summaries, the cine path,
+    the decoder); a convolution the condition enters (same name, more input channels, the
+    condition's appended last) gets `src`'s weights for its first input channels and zeros for the
+    condition's, so that the condition starts with no effect and training decides how much it adds.
     Returns how many tensors were copied."""
     own = dst.state_dict()
-    shared = {k: v for k, v in src.state_dict().items() if k in own and own[k].shape == v.shape}
+    shared = {}
+    for k, v in src.state_dict().items():
+        if k not in own:
+            continue
+        mine = own[k]
+        if mine.shape == v.shape:
+            shared[k] = v
+        elif mine.dim() == v.dim() >= 2 and mine.shape[0] == v.shape[0] and mine.shape[2:] == v.shape[2:] and mine.shape[1] > v.shape[1]:
+            widened = torch.zeros_like(mine)
+            widened[:, : v.shape[1]] = v  # (out, in_src + in_condition, kh, kw): condition weights 0
+            shared[k] = widened
     dst.load_state_dict(shared, strict=False)
     return len(shared)
+
+
+def phase_budgets(cfg, max_minutes: float | None, phases: int, start: int) -> list[float | None]:
+    """Minutes of each phase: `max_minutes` shared by phases start.. (equally, or in proportion to
+    cfg.budget_shares); None for every phase without a budget and for phases already done."""
+    if max_minutes is None or start >= phases:
+        return [None] * phases
+    shares = list(cfg.budget_shares) if cfg.budget_shares is not None else [1.0] * phases
+    if len(shares) != phases or any(s <= 0 for s in shares):
+        raise ValueError(f"budget_shares {cfg.budget_shares} must give {phases} positive shares")
+    total = sum(shares[start:])
+    return [None if i < start else max_minutes * shares[i] / total for i in range(phases)]
 
 
 def fitting_epochs(budget_s: float, epoch_s: float, done: int, most: int) -> int:
@@ -284,15 +309,16 @@ class Trainer:
         elif self.ctx.is_main and (self.run_dir / METRICS_NAME).exists():
             (self.run_dir / METRICS_NAME).unlink()
 
-        # --max-minutes is shared equally by the phases still to train, so that every phase gets trained.
-        remaining = len(self.phases) - start_phase
-        phase_budget = opt.max_minutes / remaining if opt.max_minutes is not None and remaining else None
+        # --max-minutes is shared by the phases still to train (equally, or by cfg.budget_shares), so
+        # that every phase gets trained.
+        budgets = phase_budgets(cfg, opt.max_minutes, len(self.phases), start_phase)
         budget_hit = False
         epochs_run = 0
         last: dict = {}
         for pi in range(start_phase, len(self.phases)):
             phase = self.phases[pi]
             keys = OUTPUTS[phase]
+            phase_budget = budgets[pi]
             self._report_skipped(phase)
             t_phase = time.perf_counter()
             gen = trainable_generator(model, phase)

@@ -78,6 +78,8 @@ class ModelConfig:
     # frames and their deviation from the temporal mean), then at H/2 (3x3 stride-2 convolution), ...
     # () = none (the paper); one entry = only the full-resolution cine skip.
     cine_path: tuple[int, ...] = ()
+    # 3x3 convolutions per cine-path level (1: the entry convolution only; 2: a U-Net encoder level).
+    cine_path_convs: int = 1
     # "fc": the paper's fully connected bottleneck; "conv": temporal summary + 3x3 convolution.
     bottleneck: str = "fc"
     # Convolutions per decoder block (paper: 1).
@@ -95,6 +97,8 @@ class ModelConfig:
     optimizer: str = "adam"
     weight_decay: float = 0.0
     lr_schedule: str = "constant"
+    # How --max-minutes is shared by the phases (pri, sys, seg): None = equally; else relative shares.
+    budget_shares: tuple[float, ...] | None = None
     departures: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict:
@@ -133,10 +137,11 @@ CPU = ModelConfig(
     residual_blocks=1,
     attention_reduction=8,
     skip_summaries=24,
-    cine_path=(24, 48),
+    cine_path=(24, 48, 96),
+    cine_path_convs=2,
     bottleneck="conv",
     code_channels=64,
-    decoder_channels=(48, 48, 32, 24),
+    decoder_channels=(64, 96, 48, 24),
     decoder_convs=2,
     disc_channels=(16, 32, 64, 64, 64),
     attention_pool=4,
@@ -150,6 +155,7 @@ CPU = ModelConfig(
     learning_rate=2e-3,
     lr_schedule="linear",
     warm_start=True,
+    budget_shares=(0.45, 0.2, 0.35),
     departures=(
         "phases II and III start from phase I's trained weights wherever layer names and shapes agree (the encoder, temporal summaries, cine path and most of the decoder): the three generators share an architecture, and a CPU budget cannot learn the same cine features three times from scratch",
         "three SCLNs of (16, 32, 48) channels at 16 x 16, 8 x 8 and 4 x 4 (the first enters with 4 x 4 patches, stride 4) instead of four SCLNs of (16, 32, 64, 128) at 32 x 32 down to 4 x 4: every SCLN keeps all 25 frames apart, and at 32 x 32 that alone cost more than a whole 2D U-Net per training step on 2 CPU cores",

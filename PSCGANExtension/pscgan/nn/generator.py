@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from ..errors import InputError
 from .config import ModelConfig
 from .dilated import LEAK
-from .encoders import build_encoder, deepest_size
+from .encoders import build_encoder, deepest_size, stage_input_sizes
 from .output import CascadeOutput
 from .summary import CinePath, motion_summaries, reduced_channels, skip_reducer
 
@@ -150,18 +150,42 @@ class Decoder(nn.Module):
         return torch.tanh(y) if self.output == "tanh" else y
 
 
+def skip_sizes(cfg: ModelConfig) -> list[tuple[int, int]]:
+    """(spatial size, channels) of every map the trunk hands the decoder, finest first: the cine
+    path's levels (size, size/2, ...), then the encoder's maps but the deepest, reduced over time."""
+    cine = [(cfg.size >> level, c) for level, c in enumerate(cfg.cine_path)]
+    stages = stage_input_sizes(cfg)
+    encoder = [
+        (stages[i] // (cfg.first_stride if i == 0 else 2), reduced_channels(c, motion_summaries(cfg)))
+        for i, c in enumerate(cfg.channels[:-1])
+    ]
+    return cine + encoder
+
+
 def skip_channels(cfg: ModelConfig) -> list[int]:
-    """Channels of the skips Trunk.encode returns, finest first: the cine path's maps, then
-    the encoder's maps but the deepest, reduced over time."""
-    return list(cfg.cine_path) + [reduced_channels(c, motion_summaries(cfg)) for c in cfg.channels[:-1]]
+    """Channels of the skips Trunk.encode returns, finest first, one per resolution: where the cine
+    path and the encoder both reach a resolution, their maps are concatenated (cine path first)."""
+    by_size: dict[int, int] = {}
+    for side, c in skip_sizes(cfg):
+        by_size[side] = by_size.get(side, 0) + c
+    return [by_size[side] for side in sorted(by_size, reverse=True)]
+
+
+def merge_by_size(maps: Sequence[Tensor]) -> list[Tensor]:
+    """Maps in the order of skip_sizes -> one map per resolution, finest first (channels concatenated)."""
+    groups: dict[int, list[Tensor]] = {}
+    for m in maps:
+        groups.setdefault(m.shape[-1], []).append(m)
+    return [torch.cat(groups[side], dim=1) if len(groups[side]) > 1 else groups[side][0] for side in sorted(groups, reverse=True)]
 
 
 class Trunk(nn.Module):
     """What every decoder of a generator reads: cine (B, T, H, W) -> (skips finest first, deepest map).
 
-    skips: the cine path's maps when configured ((B, c_0, H, W), (B, c_1, H/2, W/2), ...), then the
-    encoder's maps but the deepest, reduced over time (B, K_i, h_i, w_i); deepest: the last encoder
-    map, (B, T, C_last, H/16, W/16).
+    skips: one map per resolution, finest first: the cine path's maps when configured ((B, c_0, H, W),
+    (B, c_1, H/2, W/2), ...) and the encoder's maps but the deepest, reduced over time (B, K_i, h_i,
+    w_i), concatenated where both reach the same resolution; deepest: the last encoder map,
+    (B, T, C_last, H/16, W/16).
     A base class (not a submodule) so that the parameter names stay those of earlier bundles
     (`encoder.*`, `skip_weights.*`).
     """
@@ -170,13 +194,16 @@ class Trunk(nn.Module):
         self.encoder = build_encoder(cfg)
         k = motion_summaries(cfg)
         self.skip_weights = nn.ModuleList(skip_reducer(cfg.frames, c, k) for c in cfg.channels[:-1])
-        self.cine_path = CinePath(cfg.frames, tuple(cfg.cine_path), motion=cfg.temporal_pathway) if cfg.cine_path else None
+        self.cine_path = (
+            CinePath(cfg.frames, tuple(cfg.cine_path), motion=cfg.temporal_pathway, convs=cfg.cine_path_convs)
+            if cfg.cine_path else None
+        )
 
     def encode(self, cine: Tensor) -> tuple[list[Tensor], Tensor]:
         feats = self.encoder(cine)
         skips = [reduce(f) for reduce, f in zip(self.skip_weights, feats[:-1])]
         if self.cine_path is not None:
-            skips = self.cine_path(cine) + skips
+            skips = merge_by_size(self.cine_path(cine) + skips)
         return skips, feats[-1]
 
 

@@ -72,24 +72,34 @@ class CineSkip(nn.Module):
         return F.leaky_relu(self.norm(self.conv(x)), LEAK)
 
 
+def conv_norm_act(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    """3x3 convolution (stride 1 or 2) -> LayerNorm -> LeakyReLU: (B, cin, H, W) -> (B, cout, H/stride, W/stride)."""
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.GroupNorm(1, cout), nn.LeakyReLU(LEAK))
+
+
 class CinePath(nn.Module):
     """A small 2D path on the cine for the decoder's finest levels: the CineSkip at full resolution,
-    then per further level a 3x3 stride-2 convolution -> LayerNorm -> LeakyReLU.
+    then per further level a 3x3 stride-2 convolution -> LayerNorm -> LeakyReLU; with `convs` > 1,
+    each level adds convs - 1 further 3x3 convolutions at its resolution (a U-Net encoder level).
     cine (B, T, H, W) -> [(B, c_0, H, W), (B, c_1, H/2, W/2), ...] (finest first)."""
 
-    def __init__(self, frames: int, channels: tuple[int, ...], motion: bool = True):
+    def __init__(self, frames: int, channels: tuple[int, ...], motion: bool = True, convs: int = 1):
         super().__init__()
         self.skip = CineSkip(frames, channels[0], motion)
-        self.downs = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False), nn.GroupNorm(1, cout), nn.LeakyReLU(LEAK))
-            for cin, cout in pairwise(channels)
-        )
+        self.downs = nn.ModuleList(conv_norm_act(cin, cout, stride=2) for cin, cout in pairwise(channels))
+        # (named apart from `downs` so that bundles of one conv per level keep their parameter names)
+        self.refine = nn.ModuleList(
+            nn.Sequential(*(conv_norm_act(c, c) for _ in range(convs - 1))) for c in channels
+        ) if convs > 1 else None
 
     def forward(self, cine: Tensor) -> list[Tensor]:
-        out = [self.skip(cine)]
-        for down in self.downs:
-            out.append(down(out[-1]))
+        out = [self._refined(0, self.skip(cine))]
+        for i, down in enumerate(self.downs, start=1):
+            out.append(self._refined(i, down(out[-1])))
         return out
+
+    def _refined(self, level: int, x: Tensor) -> Tensor:
+        return x if self.refine is None else self.refine[level](x)
 
 
 def motion_summaries(cfg) -> int:
