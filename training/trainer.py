@@ -391,7 +391,8 @@ class Trainer:
         keys = OUTPUTS[phase]
         seed_everything(epoch_seed(self.opt.seed, pi, ep))
         t0 = time.perf_counter()
-        model.train()
+        model.eval()  # the frozen earlier generators run in inference mode (BatchNorm's running statistics)
+        trainable_generator(model, phase).train()
         if discs is not None:
             discs.train()
         sums: dict[str, float] = {}

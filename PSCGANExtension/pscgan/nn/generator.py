@@ -23,6 +23,7 @@ from ..errors import InputError
 from .config import ModelConfig
 from .dilated import LEAK
 from .encoders import build_encoder, deepest_size, stage_input_sizes
+from .norm import norm2d
 from .output import CascadeOutput
 from .summary import CinePath, motion_summaries, reduced_channels, skip_reducer
 
@@ -76,7 +77,7 @@ class ConvBottleneck(nn.Module):
         k = motion_summaries(cfg)
         self.summary = skip_reducer(cfg.frames, cfg.channels[-1], k)
         self.conv = nn.Conv2d(reduced_channels(cfg.channels[-1], k) + condition_channels, cfg.code_channels, 3, padding=1)
-        self.norm = nn.GroupNorm(1, cfg.code_channels)
+        self.norm = norm2d(cfg.norm2d, cfg.code_channels)
 
     def forward(self, deepest: Tensor, condition: Tensor | None) -> Tensor:
         z = self.summary(deepest)  # (B, K, h, w)
@@ -98,13 +99,13 @@ def build_bottleneck(cfg: ModelConfig, condition_channels: int) -> nn.Module:
 class UpBlock(nn.Module):
     """Upsample x2 -> concat extras -> `convs` x (Conv3x3 -> LayerNorm -> LeakyReLU)."""
 
-    def __init__(self, in_ch: int, out_ch: int, convs: int = 1):
+    def __init__(self, in_ch: int, out_ch: int, convs: int = 1, norm: str = "layer"):
         super().__init__()
         self.conv = nn.Conv2d(in_ch, out_ch, 3, padding=1)
-        self.norm = nn.GroupNorm(1, out_ch)  # one group = layer normalisation over (C, H, W)
+        self.norm = norm2d(norm, out_ch)  # "layer": one group = layer normalisation over (C, H, W)
         more: list[nn.Module] = []
         for _ in range(convs - 1):
-            more += [nn.Conv2d(out_ch, out_ch, 3, padding=1), nn.GroupNorm(1, out_ch), nn.LeakyReLU(LEAK)]
+            more += [nn.Conv2d(out_ch, out_ch, 3, padding=1), norm2d(norm, out_ch), nn.LeakyReLU(LEAK)]
         self.more = nn.Sequential(*more)
 
     def forward(self, x: Tensor, extras: Sequence[Tensor]) -> Tensor:
@@ -131,7 +132,7 @@ class Decoder(nn.Module):
         cin = cfg.code_channels
         blocks = []
         for cout, skip in zip(cfg.decoder_channels, skips):
-            blocks.append(UpBlock(cin + skip + (condition_channels if self.cond_in_blocks else 0), cout, cfg.decoder_convs))
+            blocks.append(UpBlock(cin + skip + (condition_channels if self.cond_in_blocks else 0), cout, cfg.decoder_convs, cfg.norm2d))
             cin = cout
         self.blocks = nn.ModuleList(blocks)
         self.head = nn.Conv2d(cin, out_channels, 1)
@@ -195,7 +196,7 @@ class Trunk(nn.Module):
         k = motion_summaries(cfg)
         self.skip_weights = nn.ModuleList(skip_reducer(cfg.frames, c, k) for c in cfg.channels[:-1])
         self.cine_path = (
-            CinePath(cfg.frames, tuple(cfg.cine_path), motion=cfg.temporal_pathway, convs=cfg.cine_path_convs)
+            CinePath(cfg.frames, tuple(cfg.cine_path), motion=cfg.temporal_pathway, convs=cfg.cine_path_convs, norm=cfg.norm2d)
             if cfg.cine_path else None
         )
 

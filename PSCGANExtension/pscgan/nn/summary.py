@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .dilated import LEAK
+from .norm import norm2d
 
 
 class TimeWeighting(nn.Module):
@@ -60,11 +61,11 @@ class CineSkip(nn.Module):
     (B, 1, H, W): no frame-to-frame change.
     """
 
-    def __init__(self, frames: int, channels: int, motion: bool = True):
+    def __init__(self, frames: int, channels: int, motion: bool = True, norm: str = "layer"):
         super().__init__()
         self.motion = motion
         self.conv = nn.Conv2d(2 * frames if motion else 1, channels, 3, padding=1, bias=False)
-        self.norm = nn.GroupNorm(1, channels)
+        self.norm = norm2d(norm, channels)
 
     def forward(self, cine: Tensor) -> Tensor:
         mean = cine.mean(dim=1, keepdim=True)  # (B, 1, H, W)
@@ -72,9 +73,9 @@ class CineSkip(nn.Module):
         return F.leaky_relu(self.norm(self.conv(x)), LEAK)
 
 
-def conv_norm_act(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
-    """3x3 convolution (stride 1 or 2) -> LayerNorm -> LeakyReLU: (B, cin, H, W) -> (B, cout, H/stride, W/stride)."""
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.GroupNorm(1, cout), nn.LeakyReLU(LEAK))
+def conv_norm_act(cin: int, cout: int, stride: int = 1, norm: str = "layer") -> nn.Sequential:
+    """3x3 convolution (stride 1 or 2) -> norm -> LeakyReLU: (B, cin, H, W) -> (B, cout, H/stride, W/stride)."""
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), norm2d(norm, cout), nn.LeakyReLU(LEAK))
 
 
 class CinePath(nn.Module):
@@ -83,13 +84,13 @@ class CinePath(nn.Module):
     each level adds convs - 1 further 3x3 convolutions at its resolution (a U-Net encoder level).
     cine (B, T, H, W) -> [(B, c_0, H, W), (B, c_1, H/2, W/2), ...] (finest first)."""
 
-    def __init__(self, frames: int, channels: tuple[int, ...], motion: bool = True, convs: int = 1):
+    def __init__(self, frames: int, channels: tuple[int, ...], motion: bool = True, convs: int = 1, norm: str = "layer"):
         super().__init__()
-        self.skip = CineSkip(frames, channels[0], motion)
-        self.downs = nn.ModuleList(conv_norm_act(cin, cout, stride=2) for cin, cout in pairwise(channels))
+        self.skip = CineSkip(frames, channels[0], motion, norm)
+        self.downs = nn.ModuleList(conv_norm_act(cin, cout, 2, norm) for cin, cout in pairwise(channels))
         # (named apart from `downs` so that bundles of one conv per level keep their parameter names)
         self.refine = nn.ModuleList(
-            nn.Sequential(*(conv_norm_act(c, c) for _ in range(convs - 1))) for c in channels
+            nn.Sequential(*(conv_norm_act(c, c, 1, norm) for _ in range(convs - 1))) for c in channels
         ) if convs > 1 else None
 
     def forward(self, cine: Tensor) -> list[Tensor]:
