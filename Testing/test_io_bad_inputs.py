@@ -211,7 +211,7 @@ def test_labels_out_of_range(tmp_path):
 
     path = tmp_path / "labels.nii.gz"
     sitk.WriteImage(sitk.GetImageFromArray(np.full((1, R, C), 5, np.uint8)), str(path))
-    with pytest.raises(InputError, match="label values must be 0-3"):
+    with pytest.raises(InputError, match=r"labels outside 0-3 found \(0 other, 1 blood pool.*\[5\]"):
         read_labels(path)
 
 
@@ -384,3 +384,18 @@ def test_nifti_whose_data_offset_points_into_the_header_is_refused(study, tmp_pa
     with pytest.raises(InputError) as err:
         read_cine(path)
     assert _one_line(err) == f"{path}: corrupt NIfTI header (vox_offset 0 lies inside the header)"
+
+
+def test_one_rule_for_label_values_in_files_and_arrays(tmp_path):
+    """The case folder and the metrics reject the same label values with the same reason."""
+    import SimpleITK as sitk
+
+    from pscgan.metrics.clinical import check_labels
+
+    path = tmp_path / "labels.nii.gz"
+    sitk.WriteImage(sitk.GetImageFromArray(np.full((1, R, C), 1.5, np.float32)), str(path))
+    with pytest.raises(InputError, match="whole numbers 0-3") as from_file:
+        read_labels(path)
+    with pytest.raises(InputError, match="whole numbers 0-3") as from_array:
+        check_labels(np.full((R, C), 1.5, np.float32), "labels")
+    assert str(path) in str(from_file.value) and "[1.5]" in str(from_array.value)

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, plain
+from ..labels import checked_label_values
 from .atomic import write_folder
 from .nifti import frame_interval_from_pixdim, read_nifti_cine
 from .study import CineStudy, validated_study
@@ -180,12 +181,8 @@ def read_case_volume(folder: str | Path, name: str, what: str) -> Volume:
 
 
 def check_labels(vol: Volume) -> Volume:
-    """Labels must be whole numbers 0-3."""
-    arr = np.asarray(vol.pixels)
-    if arr.size and (not np.all(np.equal(np.mod(arr, 1), 0)) or arr.min() < 0 or arr.max() > 3):
-        bad = np.unique(arr[(arr < 0) | (arr > 3) | (np.mod(arr, 1) != 0)])[:6]
-        raise InputError(f"{vol.source}: label values must be 0-3 (0 other, 1 blood pool, 2 myocardium, 3 scar), found {bad.tolist()}")
-    vol.pixels = arr.astype(np.uint8)
+    """Labels must be whole numbers 0-3 (labels.checked_label_values)."""
+    vol.pixels = checked_label_values(vol.pixels, str(vol.source)).astype(np.uint8)
     return vol
 
 

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..errors import InputError, plain
-from ..labels import BLOOD_POOL, HEALTHY_MYOCARDIUM, NUM_CLASSES, SCAR
+from ..labels import BLOOD_POOL, HEALTHY_MYOCARDIUM, NUM_CLASSES, SCAR, checked_label_values
 from .aha import SEGMENT_NAMES, aha_segment_map, check_level, sector_start_deg, segment_of_angles, segments_for_level
 
 TRANSMURALITY_CATEGORIES: tuple[str, ...] = ("0", "1-25", "26-50", "51-75", "76-100")
@@ -108,16 +108,7 @@ def check_labels(labels: np.ndarray, what: str = "labels") -> np.ndarray:
     arr = np.asarray(labels)
     if arr.ndim != 2 or min(arr.shape) < 1:
         raise InputError(f"{what}: expected a 2-D (rows, cols) label image, got shape {arr.shape}")
-    if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-            raise InputError(f"{what}: label values must be whole numbers 0-{NUM_CLASSES - 1}")
-    elif arr.dtype.kind not in "iub":
-        raise InputError(f"{what}: label image has non-numeric type {arr.dtype}")
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo < 0 or hi > NUM_CLASSES - 1:
-        bad = sorted({int(v) for v in np.unique(arr) if v < 0 or v > NUM_CLASSES - 1})[:5]
-        raise InputError(f"{what}: labels outside 0-{NUM_CLASSES - 1} found: {bad}")
-    return arr.astype(np.int16)
+    return checked_label_values(arr, what).astype(np.int16)
 
 
 def check_spacing(pixel_spacing_rc: tuple[float, float], what: str = "pixel spacing") -> tuple[float, float]:
