@@ -167,3 +167,26 @@ def test_time_budget_plans_epochs_and_a_resumed_run_keeps_the_plan(tmp_path):
     assert ck["planned_epochs"] == 1
     export_run(tmp_path, tmp_path / "model.safetensors")  # the plan is finished: no --allow-unfinished needed
     assert (tmp_path / "model.safetensors").is_file()
+
+
+def test_frozen_generators_keep_their_batch_statistics_while_later_phases_train(tmp_path, monkeypatch):
+    """With batch normalisation, G_Pri's running statistics must not drift while G_Sys and G_Seg
+    train (it runs frozen, in inference mode): what phase I learned is what phase III reads."""
+    import training.trainer as trainer_module
+
+    torch.manual_seed(0)
+    cfg = get_config("tiny").with_changes(norm2d="batch", cine_path=(4, 6), cine_path_convs=2, warm_start=True)
+    data = synthetic_arrays(8, cfg)
+    built: list = []
+    real_build = trainer_module.build_generators
+    monkeypatch.setattr(trainer_module, "build_generators", lambda c: built.append(real_build(c)) or built[-1])
+    after: dict[str, dict] = {}
+
+    def running_stats(phase, epoch, metrics):
+        after[phase] = {k: v.clone() for k, v in built[0].pri.state_dict().items() if "running" in k}
+
+    trainer = Trainer(cfg, data.subset(range(6)), data.subset(range(6, 8)), tmp_path, TrainOptions(epochs=1, quiet=True, tensorboard=False))
+    assert trainer.run(on_epoch_end=running_stats).status == "finished"
+    assert set(after) == {"pri", "sys", "seg"} and after["pri"], "batch-normalised layers in every phase"
+    for k, v in after["pri"].items():
+        assert torch.equal(after["seg"][k], v), k
