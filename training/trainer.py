@@ -1,7 +1,7 @@
 """The training loop: phases pri -> sys -> seg (or one joint phase), 2 D steps per G step, per-epoch
 validation, atomic checkpoints and exact resume.
 
-Optimiser: Adam at `cfg.learning_rate` (paper: 1e-3) with Kingma & Ba's default betas (0.9, 0.999),
+Optimiser: Adam at the training configuration's `learning_rate` (paper: 1e-3) with Kingma & Ba's default betas (0.9, 0.999),
 since the paper names Adam without other settings; separate optimisers for the trained generator
 and its discriminator(s), new for each phase. Every epoch re-seeds all RNGs from
 (seed, phase index, epoch) (training.seeding), so `resume` after epoch k continues bit-identically.
@@ -45,7 +45,7 @@ CSV_KEYS = ("phase", "phase_index", "epoch", "samples", "seconds", "loss_g", "lo
 @dataclass
 class TrainOptions:
     epochs: int = 10  # per phase
-    batch_size: int | None = None  # None: the configuration's batch size
+    batch_size: int | None = None  # None: the training configuration's batch size
     seed: int = 0
     jitter: int = 2  # maximum random ROI shift in pixels (<= the data's margin)
     betas: tuple[float, float] = (0.9, 0.999)
@@ -74,23 +74,23 @@ class TrainResult:
 EpochCallback = Callable[[str, int, dict], None]
 
 
-def make_optimizer(cfg, params, betas) -> torch.optim.Optimizer:
-    """The generator's optimiser: Adam (paper) or AdamW with cfg.weight_decay."""
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.learning_rate, betas=betas, weight_decay=cfg.weight_decay)
-    if cfg.optimizer != "adam":
-        raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose adam or adamw")
-    return torch.optim.Adam(params, lr=cfg.learning_rate, betas=betas)
+def make_optimizer(training, params, betas) -> torch.optim.Optimizer:
+    """The generator's optimiser (TrainingConfig `training`): Adam (paper) or AdamW with its weight_decay."""
+    if training.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=training.learning_rate, betas=betas, weight_decay=training.weight_decay)
+    if training.optimizer != "adam":
+        raise ValueError(f"unknown optimizer {training.optimizer!r}; choose adam or adamw")
+    return torch.optim.Adam(params, lr=training.learning_rate, betas=betas)
 
 
-def scheduled_lr(cfg, epoch: int, epochs: int) -> float:
+def scheduled_lr(training, epoch: int, epochs: int) -> float:
     """Generator learning rate of `epoch` (0-based) of a phase of `epochs`: constant (paper) or
-    linear decay from cfg.learning_rate towards 0 (the last epoch runs at lr / epochs)."""
-    if cfg.lr_schedule == "constant":
-        return cfg.learning_rate
-    if cfg.lr_schedule != "linear":
-        raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; choose constant or linear")
-    return cfg.learning_rate * (1.0 - epoch / max(epochs, 1))
+    linear decay from training.learning_rate towards 0 (the last epoch runs at lr / epochs)."""
+    if training.lr_schedule == "constant":
+        return training.learning_rate
+    if training.lr_schedule != "linear":
+        raise ValueError(f"unknown lr_schedule {training.lr_schedule!r}; choose constant or linear")
+    return training.learning_rate * (1.0 - epoch / max(epochs, 1))
 
 
 def warm_start(dst: torch.nn.Module, src: torch.nn.Module) -> int:
@@ -116,14 +116,14 @@ def warm_start(dst: torch.nn.Module, src: torch.nn.Module) -> int:
     return len(shared)
 
 
-def phase_budgets(cfg, max_minutes: float | None, phases: int, start: int) -> list[float | None]:
+def phase_budgets(training, max_minutes: float | None, phases: int, start: int) -> list[float | None]:
     """Minutes of each phase: `max_minutes` shared by phases start.. (equally, or in proportion to
-    cfg.budget_shares); None for every phase without a budget and for phases already done."""
+    training.budget_shares); None for every phase without a budget and for phases already done."""
     if max_minutes is None or start >= phases:
         return [None] * phases
-    shares = list(cfg.budget_shares) if cfg.budget_shares is not None else [1.0] * phases
+    shares = list(training.budget_shares) if training.budget_shares is not None else [1.0] * phases
     if len(shares) != phases or any(s <= 0 for s in shares):
-        raise ValueError(f"budget_shares {cfg.budget_shares} must give {phases} positive shares")
+        raise ValueError(f"budget_shares {training.budget_shares} must give {phases} positive shares")
     total = sum(shares[start:])
     return [None if i < start else max_minutes * shares[i] / total for i in range(phases)]
 
@@ -139,8 +139,8 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
-def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, losses: LossSet, cfg) -> dict:
-    """One generator step after `cfg.disc_steps_per_gen_step` discriminator steps on the same batch.
+def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, losses: LossSet, training) -> dict:
+    """One generator step after `training.disc_steps_per_gen_step` discriminator steps on the same batch.
 
     gen_w / d_w: the trained generator and discriminators, possibly DistributedDataParallel-wrapped;
     the generator's loss uses the plain discriminators (their gradients are not needed).
@@ -151,7 +151,7 @@ def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, los
     loss_d = 0.0
     if discs is not None:
         discs.requires_grad_(True)
-        for _ in range(cfg.disc_steps_per_gen_step):
+        for _ in range(training.disc_steps_per_gen_step):
             opt_d.zero_grad(set_to_none=True)
             ld = sum(losses.discriminator_loss(k, d_w[k], b, outs[k]) for k in keys)
             ld.backward()
@@ -171,9 +171,12 @@ def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, los
 
 
 class Trainer:
-    def __init__(self, cfg, train: RoiArrays, val: RoiArrays, run_dir: Path, options: TrainOptions,
+    """Trains the network of `cfg` (ModelConfig) with the options of `training` (TrainingConfig)."""
+
+    def __init__(self, cfg, training, train: RoiArrays, val: RoiArrays, run_dir: Path, options: TrainOptions,
                  ctx: DistContext | None = None, preprocess: dict | None = None, info: dict | None = None):
         self.cfg = cfg
+        self.training = training
         self.train_data = train
         self.val_data = val
         self.run_dir = Path(run_dir)
@@ -183,9 +186,9 @@ class Trainer:
         self.preprocess = dict(preprocess or {})
         self.info = dict(info or {})
         self.phases = phases_for(cfg)
-        self.batch_size = int(options.batch_size or cfg.batch_size)
+        self.batch_size = int(options.batch_size or training.batch_size)
         self.jitter = min(int(options.jitter), int(train.margin))
-        self.losses = LossSet(cfg)
+        self.losses = LossSet(training)
         self._planned = options.epochs  # the running phase's epoch plan (see run)
         self._writer = None
 
@@ -241,6 +244,7 @@ class Trainer:
                 "optimizers": {"g": opt_g.state_dict(), "d": {} if opt_d is None else opt_d.state_dict()},
                 "rng": rng_state(),
                 "config": self.cfg.to_dict(),
+                "training_config": self.training.to_dict(),
                 "preprocess": self.preprocess,
                 "train_info": {**self.info, "phases": list(self.phases), "epochs_per_phase": self.opt.epochs,
                                "batch_size": self.batch_size, "seed": self.opt.seed, "jitter": self.jitter,
@@ -278,12 +282,12 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------
     def run(self, on_epoch_end: EpochCallback | None = None) -> TrainResult:
-        cfg, opt = self.cfg, self.opt
+        cfg, training, opt = self.cfg, self.training, self.opt
         make_deterministic()
         seed_everything(opt.seed)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         model = build_generators(cfg).to(self.device)
-        discs = build_discriminators(cfg).to(self.device) if cfg.adversarial else None
+        discs = build_discriminators(cfg).to(self.device) if training.adversarial else None
 
         start_phase, start_epoch, saved_opt, saved_plan = 0, 0, None, 0
         if opt.init_generators is not None:
@@ -294,7 +298,7 @@ class Trainer:
             start_phase = self.phases.index(opt.first_phase)
         ckpt_path = self.run_dir / CHECKPOINT_NAME
         if opt.resume and ckpt_path.exists():
-            ck = load_checkpoint(ckpt_path, cfg)
+            ck = load_checkpoint(ckpt_path, cfg, training)
             model.load_state_dict(ck["generators"])
             if discs is not None and ck["discriminators"]:
                 discs.load_state_dict(ck["discriminators"])
@@ -309,9 +313,9 @@ class Trainer:
         elif self.ctx.is_main and (self.run_dir / METRICS_NAME).exists():
             (self.run_dir / METRICS_NAME).unlink()
 
-        # --max-minutes is shared by the phases still to train (equally, or by cfg.budget_shares), so
+        # --max-minutes is shared by the phases still to train (equally, or by training.budget_shares), so
         # that every phase gets trained.
-        budgets = phase_budgets(cfg, opt.max_minutes, len(self.phases), start_phase)
+        budgets = phase_budgets(training, opt.max_minutes, len(self.phases), start_phase)
         budget_hit = False
         epochs_run = 0
         last: dict = {}
@@ -322,15 +326,15 @@ class Trainer:
             self._report_skipped(phase)
             t_phase = time.perf_counter()
             gen = trainable_generator(model, phase)
-            if cfg.warm_start and phase in ("sys", "seg") and not (pi == start_phase and start_epoch > 0):
+            if training.warm_start and phase in ("sys", "seg") and not (pi == start_phase and start_epoch > 0):
                 copied = warm_start(gen, model.pri)
                 if self._log_enabled() and not opt.quiet:
                     print(f"{phase}: {copied} parameter tensors initialised from the trained pri generator", flush=True)
             model.requires_grad_(False)
             gen.requires_grad_(True)
-            opt_g = make_optimizer(cfg, gen.parameters(), opt.betas)
+            opt_g = make_optimizer(training, gen.parameters(), opt.betas)
             d_params = [p for k in keys for p in discs[k].parameters()] if discs is not None else []
-            opt_d = torch.optim.Adam(d_params, lr=cfg.learning_rate, betas=opt.betas) if d_params else None
+            opt_d = torch.optim.Adam(d_params, lr=training.learning_rate, betas=opt.betas) if d_params else None
             first = start_epoch if pi == start_phase else 0
             if pi == start_phase and saved_opt is not None and start_epoch > 0:
                 opt_g.load_state_dict(saved_opt["g"])
@@ -340,7 +344,7 @@ class Trainer:
             if discs is not None:
                 discs.requires_grad_(True)
             # D_Seg's size head is unused by the D loss when the auxiliary loss is off
-            unused = phase in ("seg", "joint") and not cfg.auxiliary_loss
+            unused = phase in ("seg", "joint") and not training.auxiliary_loss
             d_w = {k: self.ctx.wrap(discs[k], find_unused=unused) for k in keys} if discs is not None else {}
             # The phase's epoch plan: --epochs, or with a time budget as many as the first epoch's time
             # says fit (the learning-rate schedule decays over the plan; a resumed run keeps its plan).
@@ -348,7 +352,7 @@ class Trainer:
             ep = first
             self._planned = planned
             while ep < planned:
-                set_learning_rate(opt_g, scheduled_lr(cfg, ep, planned))
+                set_learning_rate(opt_g, scheduled_lr(training, ep, planned))
                 t_epoch = time.perf_counter()
                 last = self._epoch(model, discs, gen_w, d_w, opt_g, opt_d, pi, ep)
                 if phase_budget is not None and ep == first and not (pi == start_phase and saved_plan):
@@ -386,7 +390,6 @@ class Trainer:
         return TrainResult(status=status, epochs_run=epochs_run, last_metrics=last, model=model)
 
     def _epoch(self, model, discs, gen_w, d_w, opt_g, opt_d, pi: int, ep: int) -> dict:
-        cfg = self.cfg
         phase = self.phases[pi]
         keys = OUTPUTS[phase]
         seed_everything(epoch_seed(self.opt.seed, pi, ep))
@@ -400,7 +403,7 @@ class Trainer:
         bar = self._progress(len(batches), f"{phase} {ep + 1}/{self._planned}")
         for idx, offsets, aug_rng in batches:
             b = self._to_batch(idx, offsets, aug_rng)
-            stats = train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase, b, self.losses, cfg)
+            stats = train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase, b, self.losses, self.training)
             for k, v in stats.items():
                 sums[k] = sums.get(k, 0.0) + v * len(idx)
             n_seen += len(idx)
