@@ -14,6 +14,7 @@ from pscgan.nn.cascade import build_generators
 from pscgan.nn.config import get_config
 from pscgan.nn.generator import skip_channels, skip_sizes
 from pscgan.nn.summary import CinePath, CineSkip, TemporalSummary, TimeWeighting
+from training.config import configs, get_training_config
 from training.export import export_run
 from training.phases import phases_for
 from training.trainer import Trainer, TrainOptions, fitting_epochs, phase_budgets, scheduled_lr, warm_start
@@ -75,10 +76,14 @@ def test_fitting_epochs_and_linear_decay():
     assert fitting_epochs(600.0, 60.0, 1, 200) == 10
     assert fitting_epochs(600.0, 60.0, 1, 4) == 4  # never more than asked for
     assert fitting_epochs(30.0, 60.0, 1, 200) == 1  # the epoch already run counts
-    cfg = get_config("cpu")
-    lrs = [scheduled_lr(cfg, e, 4) for e in range(4)]
-    assert lrs[0] == cfg.learning_rate and all(a > b for a, b in pairwise(lrs)) and lrs[-1] > 0
-    assert scheduled_lr(get_config("paper"), 3, 4) == get_config("paper").learning_rate
+    # re-planned after a slow first epoch (120 s) from the median epoch time (60 s): 1 + 480 / 60
+    assert fitting_epochs(600.0, 60.0, 1, 200, elapsed_s=120.0) == 9
+    assert fitting_epochs(600.0, 50.0, 3, 200, elapsed_s=200.0) == 11  # a faster machine: more epochs
+    assert fitting_epochs(600.0, 50.0, 3, 200, elapsed_s=700.0) == 3  # past the budget: stop now
+    training = get_training_config("cpu")
+    lrs = [scheduled_lr(training, e, 4) for e in range(4)]
+    assert lrs[0] == training.learning_rate and all(a > b for a, b in pairwise(lrs)) and lrs[-1] > 0
+    assert scheduled_lr(get_training_config("paper"), 3, 4) == get_training_config("paper").learning_rate
 
 
 def test_warm_start_copies_what_matches_and_zeroes_the_condition_inputs():
@@ -112,11 +117,11 @@ def test_a_warm_started_segmentation_generator_starts_as_the_first_phase(name):
 
 
 def test_budget_shares_split_the_minutes():
-    cpu = get_config("cpu")
+    cpu = get_training_config("cpu")
     budgets = phase_budgets(cpu, 60.0, 3, 0)
     assert sum(budgets) == pytest.approx(60.0)
     assert budgets[0] > budgets[2] > budgets[1]  # pri, seg, sys: as cpu.budget_shares
-    assert phase_budgets(get_config("tiny"), 30.0, 3, 1) == [None, 15.0, 15.0]  # equal, phases left
+    assert phase_budgets(get_training_config("tiny"), 30.0, 3, 1) == [None, 15.0, 15.0]  # equal, phases left
     assert phase_budgets(cpu, None, 3, 0) == [None] * 3
     with pytest.raises(ValueError, match="budget_shares"):
         phase_budgets(cpu.with_changes(budget_shares=(1.0, 0.0, 1.0)), 60.0, 3, 0)
@@ -143,10 +148,11 @@ def test_cine_path_with_two_convolutions_per_level():
 
 def test_unet2d_trains_through_the_same_trainer(tmp_path):
     torch.manual_seed(0)
-    cfg = get_config("unet2d").with_changes(frames=8, size=32, unet_widths=(8, 16), batch_size=4)
+    cfg, training = configs("unet2d")
+    cfg, training = cfg.with_changes(frames=8, size=32, unet_widths=(8, 16)), training.with_changes(batch_size=4)
     assert phases_for(cfg) == ("unet",)
     data = synthetic_arrays(12, cfg)
-    trainer = Trainer(cfg, data.subset(range(8)), data.subset(range(8, 12)), tmp_path, TrainOptions(epochs=3, quiet=True, tensorboard=False))
+    trainer = Trainer(cfg, training, data.subset(range(8)), data.subset(range(8, 12)), tmp_path, TrainOptions(epochs=3, quiet=True, tensorboard=False))
     result = trainer.run()
     assert result.status == "finished" and result.epochs_run == 3
     m = result.last_metrics
@@ -156,10 +162,10 @@ def test_unet2d_trains_through_the_same_trainer(tmp_path):
 
 
 def test_time_budget_plans_epochs_and_a_resumed_run_keeps_the_plan(tmp_path):
-    cfg = get_config("tiny")
+    cfg, training = configs("tiny")
     data = synthetic_arrays(8, cfg)
     opts = dict(epochs=50, quiet=True, tensorboard=False, max_minutes=1e-4)
-    first = Trainer(cfg, data.subset(range(6)), data.subset(range(6, 8)), tmp_path, TrainOptions(**opts)).run()
+    first = Trainer(cfg, training, data.subset(range(6)), data.subset(range(6, 8)), tmp_path, TrainOptions(**opts)).run()
     assert first.status == "budget"
     rows = np.genfromtxt(tmp_path / "metrics.csv", delimiter=",", names=True, dtype=None, encoding=None)
     assert len(rows) == 3  # one planned epoch per phase fits a budget shorter than an epoch
@@ -175,7 +181,8 @@ def test_frozen_generators_keep_their_batch_statistics_while_later_phases_train(
     import training.trainer as trainer_module
 
     torch.manual_seed(0)
-    cfg = get_config("tiny").with_changes(norm2d="batch", cine_path=(4, 6), cine_path_convs=2, warm_start=True)
+    cfg = get_config("tiny").with_changes(norm2d="batch", cine_path=(4, 6), cine_path_convs=2)
+    training = get_training_config("tiny").with_changes(warm_start=True)
     data = synthetic_arrays(8, cfg)
     built: list = []
     real_build = trainer_module.build_generators
@@ -185,7 +192,7 @@ def test_frozen_generators_keep_their_batch_statistics_while_later_phases_train(
     def running_stats(phase, epoch, metrics):
         after[phase] = {k: v.clone() for k, v in built[0].pri.state_dict().items() if "running" in k}
 
-    trainer = Trainer(cfg, data.subset(range(6)), data.subset(range(6, 8)), tmp_path, TrainOptions(epochs=1, quiet=True, tensorboard=False))
+    trainer = Trainer(cfg, training, data.subset(range(6)), data.subset(range(6, 8)), tmp_path, TrainOptions(epochs=1, quiet=True, tensorboard=False))
     assert trainer.run(on_epoch_end=running_stats).status == "finished"
     assert set(after) == {"pri", "sys", "seg"} and after["pri"], "batch-normalised layers in every phase"
     for k, v in after["pri"].items():

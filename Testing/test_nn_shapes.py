@@ -33,7 +33,7 @@ def test_named_configs_document_their_departures():
     paper = get_config("paper")
     assert paper.departures == ()
     assert paper.dilations == (1, 1, 2, 4, 6, 8) and paper.residual_blocks == 3 and paper.channels[-1] == 128
-    assert paper.fc_features == 4096 and paper.code_channels == 256 and paper.recon_weight == 0
+    assert paper.fc_features == 4096 and paper.code_channels == 256
     for name in ("cpu", "tiny"):
         assert len(get_config(name).departures) >= 1
     with pytest.raises(KeyError):

@@ -12,17 +12,19 @@ from pscgan.nn.cascade import build_generators
 from pscgan.nn.config import get_config
 from training import ablate
 from training.__main__ import main
+from training.config import get_training_config
 
 
 def test_every_row_is_a_buildable_configuration():
-    base = get_config("tiny")
+    base, base_training = get_config("tiny"), get_training_config("tiny")
     x = torch.zeros(1, base.frames, base.size, base.size)
     for row, spec in ablate.ROWS.items():  # rows are ablate.Row dataclasses
-        cfg = ablate.row_config(base, row)
+        cfg, training = ablate.row_config(base, base_training, row)
         if spec.config is not None:  # a named configuration (the unet2d baseline), at the base's input size
             assert cfg.model == get_config(spec.config).model, row
-        for k, v in spec.changes.items():
-            assert getattr(cfg, k) == v
+            assert training == get_training_config(spec.config), row
+        for k, v in spec.changes.items():  # each change lands in the dataclass that has its key
+            assert getattr(cfg if hasattr(cfg, k) else training, k) == v
         assert (cfg.frames, cfg.size) == (base.frames, base.size)
         with torch.no_grad():
             out = build_generators(cfg)(x)

@@ -23,19 +23,20 @@ SCRIPT = textwrap.dedent(
 
     from pscgan.nn.config import get_config
     from training.arrays import RoiArrays
+    from training.config import get_training_config
     from training.distributed import setup
     from training.trainer import TrainOptions, Trainer
 
     torch.set_num_threads(1)
     out = Path(sys.argv[1])
     ctx = setup(torch.device("cpu"))
-    cfg = get_config("tiny").with_changes(batch_size=2)
+    cfg, training = get_config("tiny"), get_training_config("tiny").with_changes(batch_size=2)
     rng = np.random.default_rng(0)  # same data on every rank; the sampler splits it
     n, s = 6, cfg.size + 2
     labels = rng.integers(0, 4, (n, s, s)).astype(np.uint8)
     data = RoiArrays(cine=rng.uniform(-1, 1, (n, cfg.frames, s, s)).astype(np.float32),
                      lge=np.where(labels == 3, 0.8, -0.5).astype(np.float32), labels=labels, margin=1)
-    trainer = Trainer(cfg, data.subset(range(5)), data.subset([5]), out, TrainOptions(epochs=1, seed=1, quiet=True,
+    trainer = Trainer(cfg, training, data.subset(range(5)), data.subset([5]), out, TrainOptions(epochs=1, seed=1, quiet=True,
                       tensorboard=False), ctx=ctx)
     result = trainer.run()
     torch.save(result.model.state_dict(), out / f"rank{ctx.rank}.pt")

@@ -33,7 +33,7 @@ def test_finetune_trains_seg_only_from_the_bundle(tmp_path):
     changed = [k for k in before if k.startswith("seg.") and not torch.equal(before[k], after[k])]
     assert unchanged and all(torch.equal(before[k], after[k]) for k in unchanged)
     assert changed, "the seg generator was not trained"
-    assert ck["config"]["class_weights"][3] == 5.0
+    assert ck["training_config"]["class_weights"][3] == 5.0 and ck["training_config"]["name"] == "tiny"
 
 
 def test_finetune_rejects_an_unknown_phase(tmp_path, capsys):

@@ -11,6 +11,7 @@ import torch
 from pscgan.nn.cascade import build_discriminators, build_generators
 from pscgan.nn.config import get_config
 from training.arrays import RoiArrays, split_indices
+from training.config import get_training_config
 from training.phases import Batch, LossSet
 from training.trainer import CHECKPOINT_NAME, METRICS_NAME, Trainer, TrainOptions, train_step
 
@@ -44,23 +45,28 @@ def tiny_cfg():
     return get_config("tiny")
 
 
-def test_a_few_steps_lower_the_supervised_losses(tiny_cfg):
+@pytest.fixture(scope="module")
+def tiny_training():
+    return get_training_config("tiny")
+
+
+def test_a_few_steps_lower_the_supervised_losses(tiny_cfg, tiny_training):
     torch.manual_seed(0)
-    cfg = tiny_cfg
+    cfg, training = tiny_cfg, tiny_training
     data = synthetic_arrays(4, cfg)
     cine, lge, lab = data.centred()
     b = Batch(cine=torch.from_numpy(cine), lge=torch.from_numpy(lge)[:, None], labels=torch.from_numpy(lab))
     model = build_generators(cfg)
     discs = build_discriminators(cfg)
-    losses = LossSet(cfg)
+    losses = LossSet(training)
     for phase, key in (("pri", "pri_mce"), ("sys", "sys_l1")):
         gen = getattr(model, phase)
         model.requires_grad_(False)
         gen.requires_grad_(True)
-        opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.learning_rate)
+        opt_g = torch.optim.Adam(gen.parameters(), lr=training.learning_rate)
         d = {phase: discs[phase]}
-        opt_d = torch.optim.Adam(discs[phase].parameters(), lr=cfg.learning_rate)
-        history = [train_step(model, discs, gen, d, opt_g, opt_d, phase, b, losses, cfg)[key] for _ in range(12)]
+        opt_d = torch.optim.Adam(discs[phase].parameters(), lr=training.learning_rate)
+        history = [train_step(model, discs, gen, d, opt_g, opt_d, phase, b, losses, training)[key] for _ in range(12)]
         assert np.isfinite(history).all()
         assert np.mean(history[-3:]) < 0.9 * np.mean(history[:2]), f"{phase}: {history}"
 
@@ -73,14 +79,14 @@ class Killed(RuntimeError):
     pass
 
 
-def test_kill_and_resume_equals_an_uninterrupted_run(tmp_path: Path, tiny_cfg):
-    cfg = tiny_cfg.with_changes(batch_size=2)
+def test_kill_and_resume_equals_an_uninterrupted_run(tmp_path: Path, tiny_cfg, tiny_training):
+    cfg, training = tiny_cfg, tiny_training.with_changes(batch_size=2)
     data = synthetic_arrays(8, cfg)
     tr, va = split_indices(len(data), 0.25, seed=0)
     train, val = data.subset(tr), data.subset(va)
     opts = dict(epochs=2, seed=3, jitter=1, quiet=True, tensorboard=False)
 
-    full = Trainer(cfg, train, val, tmp_path / "full", TrainOptions(**opts)).run()
+    full = Trainer(cfg, training, train, val, tmp_path / "full", TrainOptions(**opts)).run()
     assert full.status == "finished" and full.epochs_run == 6
 
     def kill_after_third(phase: str, epoch: int, metrics: dict) -> None:
@@ -89,10 +95,10 @@ def test_kill_and_resume_equals_an_uninterrupted_run(tmp_path: Path, tiny_cfg):
 
     run = tmp_path / "resumed"
     with pytest.raises(Killed):
-        Trainer(cfg, train, val, run, TrainOptions(**opts)).run(on_epoch_end=kill_after_third)
+        Trainer(cfg, training, train, val, run, TrainOptions(**opts)).run(on_epoch_end=kill_after_third)
     raw = torch.load(run / CHECKPOINT_NAME, weights_only=True)  # the safe loader reads it
     assert (raw["phase"], raw["epoch"]) == ("sys", 1)
-    resumed = Trainer(cfg, train, val, run, TrainOptions(**opts, resume=True)).run()
+    resumed = Trainer(cfg, training, train, val, run, TrainOptions(**opts, resume=True)).run()
     assert resumed.status == "finished" and resumed.epochs_run == 3
     a, b = _state(full.model), _state(resumed.model)
     assert a.keys() == b.keys()
@@ -108,10 +114,11 @@ def test_kill_and_resume_equals_an_uninterrupted_run(tmp_path: Path, tiny_cfg):
     assert all(0.0 <= float(r["seg_accuracy"]) <= 1.0 for r in rows)
 
 
-def test_stop_after_epochs_and_non_adversarial_joint_training(tmp_path: Path, tiny_cfg):
-    cfg = tiny_cfg.with_changes(progressive=False, adversarial=False, batch_size=2)
+def test_stop_after_epochs_and_non_adversarial_joint_training(tmp_path: Path, tiny_cfg, tiny_training):
+    cfg = tiny_cfg.with_changes(progressive=False)
+    training = tiny_training.with_changes(adversarial=False, batch_size=2)
     data = synthetic_arrays(4, cfg)
-    res = Trainer(cfg, data.subset([0, 1, 2]), data.subset([3]), tmp_path,
+    res = Trainer(cfg, training, data.subset([0, 1, 2]), data.subset([3]), tmp_path,
                   TrainOptions(epochs=3, stop_after_epochs=1, quiet=True, tensorboard=True)).run()
     assert res.status == "stopped" and res.epochs_run == 1
     assert list((tmp_path / "tb").glob("events.out.tfevents.*")), "TensorBoard events written"
@@ -121,12 +128,12 @@ def test_stop_after_epochs_and_non_adversarial_joint_training(tmp_path: Path, ti
 
 @pytest.mark.parametrize("changes", [{"adversarial_loss": "wgan-gp"}, {"adversarial_loss": "lsgan"},
                                      {"auxiliary_loss": False, "synthetic_regularization": False}])
-def test_every_loss_variant_takes_finite_steps_in_every_phase(tiny_cfg, changes):
+def test_every_loss_variant_takes_finite_steps_in_every_phase(tiny_cfg, tiny_training, changes):
     torch.manual_seed(0)
-    cfg = tiny_cfg.with_changes(**changes)
+    cfg, training = tiny_cfg, tiny_training.with_changes(**changes)
     cine, lge, lab = synthetic_arrays(2, cfg).centred()
     b = Batch(cine=torch.from_numpy(cine), lge=torch.from_numpy(lge)[:, None], labels=torch.from_numpy(lab))
-    model, discs, losses = build_generators(cfg), build_discriminators(cfg), LossSet(cfg)
+    model, discs, losses = build_generators(cfg), build_discriminators(cfg), LossSet(training)
     for phase in ("pri", "sys", "seg"):
         gen = getattr(model, phase)
         model.requires_grad_(False)
@@ -134,19 +141,19 @@ def test_every_loss_variant_takes_finite_steps_in_every_phase(tiny_cfg, changes)
         discs.requires_grad_(True)
         before = [p.detach().clone() for p in discs[phase].parameters()]
         stats = train_step(model, discs, gen, {phase: discs[phase]}, torch.optim.Adam(gen.parameters()),
-                           torch.optim.Adam(discs[phase].parameters()), phase, b, losses, cfg)
+                           torch.optim.Adam(discs[phase].parameters()), phase, b, losses, training)
         assert all(np.isfinite(v) for v in stats.values()), stats
         assert any(not torch.equal(a, p) for a, p in zip(before, discs[phase].parameters())), "D did not step"
-        assert (f"{phase}_aux" in stats) == (phase == "seg" and cfg.auxiliary_loss)
-        assert (f"{phase}_synreg" in stats) == (phase == "sys" and cfg.synthetic_regularization)
+        assert (f"{phase}_aux" in stats) == (phase == "seg" and training.auxiliary_loss)
+        assert (f"{phase}_synreg" in stats) == (phase == "sys" and training.synthetic_regularization)
 
 
-def test_time_budget_is_shared_by_the_phases_so_every_phase_trains(tiny_cfg, tmp_path):
+def test_time_budget_is_shared_by_the_phases_so_every_phase_trains(tiny_cfg, tiny_training, tmp_path):
     """A budget smaller than one epoch still trains every phase for one epoch (not only the first)."""
     data = synthetic_arrays(6, tiny_cfg)
     tr, va = split_indices(len(data), 0.34, 0)
     opts = TrainOptions(epochs=5, batch_size=2, seed=0, max_minutes=1e-6, quiet=True)
-    result = Trainer(tiny_cfg, data.subset(tr), data.subset(va), tmp_path / "run", opts).run()
+    result = Trainer(tiny_cfg, tiny_training, data.subset(tr), data.subset(va), tmp_path / "run", opts).run()
     assert result.status == "budget"
     with open(tmp_path / "run" / METRICS_NAME) as fh:
         rows = list(csv.DictReader(fh))

@@ -16,6 +16,7 @@ from test_training_trainer import synthetic_arrays  # noqa: E402
 from pscgan.errors import InputError  # noqa: E402
 from pscgan.nn.config import get_config  # noqa: E402
 from training.arrays import RoiArrays  # noqa: E402
+from training.config import get_training_config  # noqa: E402
 from training.trainer import CHECKPOINT_NAME, METRICS_NAME, Trainer, TrainOptions  # noqa: E402
 
 
@@ -37,12 +38,12 @@ def test_case_folder_without_lge_loads_with_its_flag(tmp_path):
 
 
 def test_synthesis_phase_skips_samples_without_lge_and_reports_them(tmp_path):
-    cfg = get_config("tiny").with_changes(batch_size=2)
+    cfg, training = get_config("tiny"), get_training_config("tiny").with_changes(batch_size=2)
     data = synthetic_arrays(6, cfg)
     train = RoiArrays(cine=data.cine[:4], lge=data.lge[:4], labels=data.labels[:4], margin=data.margin,
                       has_lge=[True, False, True, False])
     seen_sys = []
-    trainer = Trainer(cfg, train, data.subset([4, 5]), tmp_path, TrainOptions(epochs=1, quiet=True))
+    trainer = Trainer(cfg, training, train, data.subset([4, 5]), tmp_path, TrainOptions(epochs=1, quiet=True))
     to_batch = trainer._to_batch
 
     def spy(idx, offsets, *rest):  # rest: the batch's augmentation generator (training.augment)
@@ -67,9 +68,9 @@ def test_synthesis_phase_skips_samples_without_lge_and_reports_them(tmp_path):
 
 
 def test_no_lge_at_all_is_a_clear_error_for_the_synthesis_phase(tmp_path):
-    cfg = get_config("tiny").with_changes(batch_size=2)
+    cfg, training = get_config("tiny"), get_training_config("tiny").with_changes(batch_size=2)
     data = synthetic_arrays(3, cfg)
     train = RoiArrays(cine=data.cine[:2], lge=data.lge[:2], labels=data.labels[:2], margin=data.margin,
                       has_lge=[False, False])
     with pytest.raises(InputError, match="synthesis phase cannot train"):
-        Trainer(cfg, train, data.subset([2]), tmp_path, TrainOptions(epochs=1, quiet=True)).run()
+        Trainer(cfg, training, train, data.subset([2]), tmp_path, TrainOptions(epochs=1, quiet=True)).run()

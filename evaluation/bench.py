@@ -84,8 +84,8 @@ def latency_ms(model, cfg, device: str, warmup: int, repeats: int) -> float:
     return statistics.median(times)
 
 
-def training_throughput(cfg, device: str, steps: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Samples per second of each phase (random data, the configuration's batch size), and the FLOPs
+def training_throughput(cfg, training, device: str, steps: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Samples per second of each phase (random data, the training configuration's batch size), and the FLOPs
     of one of its steps per sample (every forward and backward counted: frozen earlier generators,
     the discriminator steps, the generator step)."""
     import torch
@@ -97,9 +97,9 @@ def training_throughput(cfg, device: str, steps: int) -> tuple[dict[str, float],
 
     torch.manual_seed(0)
     model = build_generators(cfg).to(device).train()
-    discs = build_discriminators(cfg).to(device).train() if cfg.adversarial else None
-    losses = LossSet(cfg)
-    bs = cfg.batch_size
+    discs = build_discriminators(cfg).to(device).train() if training.adversarial else None
+    losses = LossSet(training)
+    bs = training.batch_size
     b = Batch(cine=torch.rand(bs, cfg.frames, cfg.size, cfg.size, device=device) * 2 - 1,
               lge=torch.rand(bs, 1, cfg.size, cfg.size, device=device) * 2 - 1,
               labels=torch.randint(0, 4, (bs, cfg.size, cfg.size), device=device))
@@ -108,21 +108,21 @@ def training_throughput(cfg, device: str, steps: int) -> tuple[dict[str, float],
         gen = trainable_generator(model, phase)
         model.requires_grad_(False)
         gen.requires_grad_(True)
-        opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.learning_rate)
+        opt_g = torch.optim.Adam(gen.parameters(), lr=training.learning_rate)
         d = {k: discs[k] for k in OUTPUTS[phase]} if discs is not None else {}
-        opt_d = torch.optim.Adam([p for m in d.values() for p in m.parameters()], lr=cfg.learning_rate) if d else None
+        opt_d = torch.optim.Adam([p for m in d.values() for p in m.parameters()], lr=training.learning_rate) if d else None
         times = []
         for i in range(steps + 1):  # first step is warm-up
             _sync(device)
             t = time.perf_counter()
-            train_step(model, discs, gen, d, opt_g, opt_d, phase, b, losses, cfg)
+            train_step(model, discs, gen, d, opt_g, opt_d, phase, b, losses, training)
             _sync(device)
             if i >= 1:
                 times.append(time.perf_counter() - t)
         out[phase] = bs / statistics.median(times)
         counter = FlopCounterMode(display=False)
         with counter:
-            train_step(model, discs, gen, d, opt_g, opt_d, phase, b, losses, cfg)
+            train_step(model, discs, gen, d, opt_g, opt_d, phase, b, losses, training)
         flops[phase] = counter.get_total_flops() / bs
     return out, flops
 
@@ -132,11 +132,11 @@ def measure_one(name: str, device: str, threads: int, quick: bool) -> dict:
     import torch
 
     from pscgan.nn.cascade import build_generators
-    from pscgan.nn.config import get_config
+    from training.config import configs
 
     torch.set_num_threads(threads)
     base_rss = _rss_mib()
-    cfg = get_config(name)
+    cfg, training = configs(name)
     model = build_generators(cfg).to(device).eval()
     params = sum(p.numel() for p in model.parameters())
     heavy = name == "paper"
@@ -156,7 +156,7 @@ def measure_one(name: str, device: str, threads: int, quick: bool) -> dict:
     if device.startswith("cuda"):
         result["peak_gpu_memory_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     steps = 1 if (quick or (heavy and device == "cpu")) else 3
-    sps, train_flops = training_throughput(cfg, device, steps)
+    sps, train_flops = training_throughput(cfg, training, device, steps)
     result["train_samples_per_s"] = {k: round(v, 3) for k, v in sps.items()}
     result["train_gflop_per_sample"] = {k: round(v / 1e9, 3) for k, v in train_flops.items()}
     result["train_achieved_gflops"] = {k: round(sps[k] * train_flops[k] / 1e9, 2) for k in sps}

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pscgan.errors import Cancelled, PSCGANError
 
 
-def _add_train_options(p: argparse.ArgumentParser) -> None:
+def _add_train_options(p: argparse.ArgumentParser, config: str | None = "cpu",
+                       config_help: str = "configuration (architecture and training options): paper | cpu | tiny | unet2d") -> None:
     p.add_argument("--data", required=True, help="folder of case folders (case_*/cine.nii.gz, lge.nii.gz, labels.nii.gz, meta.json)")
-    p.add_argument("--config", default="cpu", help="model configuration: paper | cpu | tiny")
+    p.add_argument("--config", default=config, help=config_help)
     p.add_argument("--epochs", type=int, default=10, help="epochs per phase")
     p.add_argument("--batch-size", type=int, default=None, help="default: the configuration's")
     p.add_argument("--seed", type=int, default=0)
@@ -58,7 +59,8 @@ def _ablate_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _finetune_arguments(p: argparse.ArgumentParser) -> None:
-    _add_train_options(p)
+    _add_train_options(p, config=None, config_help="training options of this named configuration (the bundle "
+                       "holds the architecture); default: the bundle's configuration name")
     p.add_argument("--bundle", required=True, help="model bundle (.safetensors) to start from")
     p.add_argument("--phase", default="seg", help="first phase to train (earlier ones keep the bundle's weights)")
     p.add_argument("--scar-weight", type=float, default=None, help="weight of the scar class in the mce terms")

@@ -15,12 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pscgan.errors import InputError
+from pscgan.nn.config import ModelConfig
+
+from .config import configs
 
 
 @dataclass(frozen=True)
 class Row:
-    """One ablation row: changes to the base ModelConfig (or another named configuration), what it
-    is, the paper's table, and a seed offset (the same row under a second seed shows seed noise)."""
+    """One ablation row: changes to the base configuration (or another named configuration), what it
+    is, the paper's table, and a seed offset (the same row under a second seed shows seed noise).
+    Each change goes to the dataclass that has its key: ModelConfig (the architecture's switches) or
+    TrainingConfig (the losses' switches: adversarial, synthetic_regularization, ...)."""
 
     changes: dict
     description: str
@@ -69,15 +74,18 @@ COLUMNS = ("row", "description", "table", "accuracy", "dice_blood", "dice_myo", 
            "paper_accuracy", "paper_ssim", "paper_psnr", "paper_scar_size_r")
 
 
-def row_config(base, row: str):
+def row_config(base, base_training, row: str):
+    """(ModelConfig, TrainingConfig) of `row` on the base configuration (base, base_training)."""
     if row not in ROWS:
         raise InputError(f"--rows: unknown row {row!r}; choose from {', '.join(ROWS)}")
     spec = ROWS[row]
     if spec.config is not None:
-        from pscgan.nn.config import get_config
-
-        return get_config(spec.config).with_changes(frames=base.frames, size=base.size)  # the base's input
-    return base.with_changes(name=base.name if row == "full" else f"{base.name}-{row}", **spec.changes)
+        cfg, training = configs(spec.config)
+        return cfg.with_changes(frames=base.frames, size=base.size), training  # the base's input
+    arch = {k: v for k, v in spec.changes.items() if k in ModelConfig.__dataclass_fields__}
+    losses = {k: v for k, v in spec.changes.items() if k not in arch}
+    name = base.name if row == "full" else f"{base.name}-{row}"
+    return base.with_changes(name=name, **arch), base_training.with_changes(name=name, **losses)
 
 
 def result_row(row: str, metrics: dict, epochs: int, minutes: float) -> dict:
@@ -122,7 +130,7 @@ def run_ablate(args) -> int:
 
     from pscgan.inference import resolve_device
 
-    from .cli_train import load_split, model_config
+    from .cli_train import load_split, named_configs
     from .distributed import setup
     from .trainer import Trainer, TrainOptions
 
@@ -130,10 +138,10 @@ def run_ablate(args) -> int:
         for name, spec in ROWS.items():
             print(f"{name:<30} table {spec.table:<8} {spec.description}  {spec.changes or spec.config or ''}")
         return 0
-    base = model_config(args.config)
+    base, base_training = named_configs(args.config)
     names = [r.strip() for r in args.rows.split(",") if r.strip()] if args.rows else list(ROWS)
     for r in names:
-        row_config(base, r)  # validate all names before training anything
+        row_config(base, base_training, r)  # validate all names before training anything
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ctx = setup(resolve_device(args.device))
@@ -146,11 +154,11 @@ def run_ablate(args) -> int:
             if done.is_file():
                 results.append(json.loads(done.read_text()))
                 continue
-            cfg = row_config(base, r)
+            cfg, training = row_config(base, base_training, r)
             t0 = time.perf_counter()
             opts = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed + ROWS[r].seed_offset, jitter=args.jitter,
                                 max_minutes=args.max_minutes, resume=True, quiet=args.quiet)
-            trainer = Trainer(cfg, train, val, run_dir, opts, ctx=ctx, preprocess=pre.to_dict(),
+            trainer = Trainer(cfg, training, train, val, run_dir, opts, ctx=ctx, preprocess=pre.to_dict(),
                               info={"data": str(args.data), "ablation_row": r})
             result = trainer.run()
             metrics = trainer.validate(result.model) if ctx.is_main else {}

@@ -20,10 +20,12 @@ from .augment import AugmentOptions, augment_batch
 
 
 def _load(data: str):
-    from .cli_train import model_config, preprocess_config
+    from pscgan.nn.config import get_config
+
+    from .cli_train import preprocess_config
     from .data import load_dataset
 
-    return load_dataset(Path(data), preprocess_config(model_config("cpu")), margin=2)
+    return load_dataset(Path(data), preprocess_config(get_config("cpu")), margin=2)
 
 
 def show(data: str, out: Path, seed: int, sample: int) -> None:

@@ -9,11 +9,12 @@ from pscgan.errors import InputError
 from .arrays import split_indices
 
 
-def model_config(name: str):
-    from pscgan.nn.config import get_config
+def named_configs(name: str):
+    """(ModelConfig, TrainingConfig) of the named configuration; an unknown name is an InputError."""
+    from .config import configs
 
     try:
-        return get_config(name)
+        return configs(name)
     except KeyError as err:
         raise InputError(f"--config {name}: {err.args[0]}") from None
 
@@ -65,19 +66,19 @@ def run_train(args) -> int:
     from .distributed import setup
     from .trainer import Trainer, TrainOptions
 
-    cfg = model_config(args.config)
+    cfg, training = named_configs(args.config)
     run_dir = Path(args.out)
     check_run_folder(run_dir, args.resume)
     ctx = setup(resolve_device(args.device))
     try:
         train, val, pre = load_split(args, cfg, run_dir)
         if ctx.is_main:
-            (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+            (run_dir / "config.json").write_text(json.dumps({"model": cfg.to_dict(), "training": training.to_dict()}, indent=1))
         opts = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, jitter=args.jitter,
                             max_minutes=args.max_minutes, stop_after_epochs=args.stop_after_epochs,
                             resume=args.resume, quiet=args.quiet, tensorboard=not args.no_tensorboard,
                             augment=AugmentOptions(enabled=not args.no_augment))
-        trainer = Trainer(cfg, train, val, run_dir, opts, ctx=ctx, preprocess=pre.to_dict(),
+        trainer = Trainer(cfg, training, train, val, run_dir, opts, ctx=ctx, preprocess=pre.to_dict(),
                           info={"data": str(args.data), "train_samples": len(train), "val_samples": len(val)})
         result = trainer.run()
     finally:

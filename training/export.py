@@ -52,7 +52,7 @@ def export_run(run_dir: Path, out: Path, allow_unfinished: bool = False, half: b
         raise InputError(f"{run_dir}: run folder not found")
     path = run_dir / CHECKPOINT_NAME
     ck = load_checkpoint(path)
-    cfg = ModelConfig.from_dict(ck["config"])
+    cfg = ModelConfig.from_dict(ck["config"])  # the architecture: the bundle stores no training options
     info = dict(ck["train_info"])
     phases = phases_for(cfg)
     # the last phase has run its epoch plan (--epochs, or what its share of --max-minutes planned)

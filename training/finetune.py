@@ -1,9 +1,11 @@
 """`python -m training finetune`: continue training a bundle's generators on (new) data.
 
-Starts from the bundle's weights and configuration, skips the phases before `--phase` (their
+Starts from the bundle's weights and architecture, skips the phases before `--phase` (their
 generators stay as they are and feed the later phases, as in a normal run), and trains the rest
-with the usual checkpoints, metrics and `--resume`. `--scar-weight` raises the weight of the scar
-class in the mce terms (a configuration change recorded in the run's configuration).
+with the usual checkpoints, metrics and `--resume`. A bundle holds no training options: they are
+those of the named configuration `--config` (default: the one the bundle's configuration is named
+after). `--scar-weight` raises the weight of the scar class in the mce terms (a change recorded in
+the run's training configuration).
 """
 from __future__ import annotations
 
@@ -17,17 +19,23 @@ def run_finetune(args) -> int:
     from pscgan.inference import resolve_device
 
     from .cli_train import check_run_folder, load_split
+    from .config import get_training_config
     from .distributed import setup
     from .trainer import Trainer, TrainOptions
 
     state, cfg, pre, info = load_bundle(Path(args.bundle))
     state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    name = args.config or cfg.name
+    try:
+        training = get_training_config(name)
+    except KeyError as err:
+        raise InputError(f"{args.bundle}: no training options for configuration {cfg.name!r}; pass --config NAME ({err.args[0]})") from None
     if args.scar_weight is not None:
         if args.scar_weight <= 0:
             raise InputError(f"--scar-weight {args.scar_weight}: must be positive")
-        weights = list(cfg.class_weights or (1.0,) * cfg.num_classes)
+        weights = list(training.class_weights or (1.0,) * cfg.num_classes)
         weights[3] = float(args.scar_weight)
-        cfg = cfg.with_changes(class_weights=tuple(weights))
+        training = training.with_changes(class_weights=tuple(weights))
     run_dir = Path(args.out)
     check_run_folder(run_dir, args.resume)
     ctx = setup(resolve_device(args.device))
@@ -36,7 +44,7 @@ def run_finetune(args) -> int:
         opts = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, jitter=args.jitter,
                             max_minutes=args.max_minutes, resume=args.resume, quiet=args.quiet,
                             tensorboard=not args.no_tensorboard, init_generators=state, first_phase=args.phase)
-        trainer = Trainer(cfg, train, val, run_dir, opts, ctx=ctx, preprocess=pre.to_dict(),
+        trainer = Trainer(cfg, training, train, val, run_dir, opts, ctx=ctx, preprocess=pre.to_dict(),
                           info={"data": str(args.data), "finetuned_from": str(args.bundle), "base_info": info})
         result = trainer.run()
         if ctx.is_main and not args.quiet:

@@ -200,5 +200,5 @@ def size_regression_loss(pred_sizes: Tensor, target: Tensor) -> Tensor:
 
 
 def reconstruction_l1(fake: Tensor, real: Tensor) -> Tensor:
-    """Pixel L1 between synthesised and real LGE (a departure; weight cfg.recon_weight, 0 = paper)."""
+    """Pixel L1 between synthesised and real LGE (a departure; weight TrainingConfig.recon_weight, 0 = paper)."""
     return (fake - real).abs().mean()

@@ -8,7 +8,7 @@ Earlier generators are frozen (evaluated under no_grad) while a later phase trai
 non-progressive ablation has one phase, `joint`: the parallel generator's three outputs are trained
 together with the sum of the three phases' losses.
 
-Losses per output (weights from ModelConfig):
+Losses per output (weights and switches from training.config.TrainingConfig):
   pri/seg G: seg_ce_weight * mce (+ dice_weight * soft Dice) + adv_weight * adversarial_g  (+ seg: aux_weight * |D_aux(real) - D_aux(fake)|_1, eq. 17)
   sys G:     recon_weight * L1 (0 in the paper config) + synthetic regularisation (eq. 11-13, if on) + adv_weight * adversarial_g
              + content_weight * content loss on D_Sys's conv 2-4 features (eq. 15)
@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from . import losses
 
 PROGRESSIVE_PHASES = ("pri", "sys", "seg")
 JOINT_PHASES = ("joint",)
@@ -98,61 +100,59 @@ def _score(out) -> Tensor:
 
 
 class LossSet:
-    """The adversarial / auxiliary / regularisation loss functions of one configuration (training.losses)."""
+    """The adversarial / auxiliary / regularisation loss functions of one TrainingConfig (training.losses)."""
 
-    def __init__(self, cfg):
-        from training import losses
-
-        self.cfg = cfg
+    def __init__(self, training):
+        self.training = training
         self.losses = losses
-        if cfg.adversarial_loss not in losses.ADVERSARIAL_LOSSES:
-            raise ValueError(f"unknown adversarial loss {cfg.adversarial_loss!r}")
-        kind = cfg.adversarial_loss
+        if training.adversarial_loss not in losses.ADVERSARIAL_LOSSES:
+            raise ValueError(f"unknown adversarial loss {training.adversarial_loss!r}")
+        kind = training.adversarial_loss
         self.adv_d = lambda real, fake: losses.adversarial_d(kind, real, fake)
         self.adv_g = lambda fake: losses.adversarial_g(kind, fake)
 
     # -- discriminator ------------------------------------------------------------------------
     def discriminator_loss(self, key: str, disc: nn.Module, batch: Batch, fake_out: Tensor) -> Tensor:
         """One D loss; real and fake go through D in ONE forward (DistributedDataParallel-friendly)."""
-        cfg = self.cfg
+        training = self.training
         real = real_input(key, batch)
         fake = disc_input(key, fake_out).detach()
         n = real.shape[0]
         out = disc(torch.cat([real, fake], dim=0))
         real_o, fake_o = _split(out, n)
         loss = self.adv_d(_score(real_o), _score(fake_o))
-        if cfg.adversarial_loss == "wgan-gp":
+        if training.adversarial_loss == "wgan-gp":
             base = disc.module if hasattr(disc, "module") else disc
-            loss = loss + cfg.gp_weight * self.losses.gradient_penalty(lambda x: _score(base(x)), real, fake)
-        if key == "seg" and cfg.auxiliary_loss:
-            loss = loss + cfg.aux_weight * self.losses.size_regression_loss(real_o[1], batch.labels)
+            loss = loss + training.gp_weight * self.losses.gradient_penalty(lambda x: _score(base(x)), real, fake)
+        if key == "seg" and training.auxiliary_loss:
+            loss = loss + training.aux_weight * self.losses.size_regression_loss(real_o[1], batch.labels)
         return loss
 
     # -- generator ----------------------------------------------------------------------------
     def generator_loss(self, key: str, disc: nn.Module | None, batch: Batch, fake_out: Tensor) -> tuple[Tensor, dict]:
         """G loss of one output; `disc` is the plain (unwrapped) D or None without adversarial training."""
-        cfg = self.cfg
+        training = self.training
         parts: dict[str, Tensor] = {}
         if key in ("pri", "seg"):
-            weights = None if cfg.class_weights is None else torch.tensor(cfg.class_weights)
-            parts["mce"] = cfg.seg_ce_weight * self.losses.mce(fake_out, batch.labels, class_weights=weights)
-            if cfg.dice_weight:
-                parts["dice"] = cfg.dice_weight * self.losses.soft_dice(fake_out, batch.labels)
+            weights = None if training.class_weights is None else torch.tensor(training.class_weights)
+            parts["mce"] = training.seg_ce_weight * self.losses.mce(fake_out, batch.labels, class_weights=weights)
+            if training.dice_weight:
+                parts["dice"] = training.dice_weight * self.losses.soft_dice(fake_out, batch.labels)
         else:
-            if cfg.recon_weight:
-                parts["l1"] = cfg.recon_weight * self.losses.reconstruction_l1(fake_out, batch.lge)
-            if cfg.synthetic_regularization:
-                parts["synreg"] = self.losses.synthetic_regularisation(fake_out, cfg.tv_weight, cfg.ogs_group_size)
-        if disc is not None and cfg.adversarial:
+            if training.recon_weight:
+                parts["l1"] = training.recon_weight * self.losses.reconstruction_l1(fake_out, batch.lge)
+            if training.synthetic_regularization:
+                parts["synreg"] = self.losses.synthetic_regularisation(fake_out, training.tv_weight, training.ogs_group_size)
+        if disc is not None and training.adversarial:
             fake_o = disc(disc_input(key, fake_out))
-            parts["adv"] = cfg.adv_weight * self.adv_g(_score(fake_o))
-            if key == "sys" and cfg.content_weight:
+            parts["adv"] = training.adv_weight * self.adv_g(_score(fake_o))
+            if key == "sys" and training.content_weight:
                 with torch.no_grad():
                     real_feats = disc(batch.lge)[1]
-                parts["content"] = cfg.content_weight * self.losses.content_loss(real_feats, fake_o[1])
-            if key == "seg" and cfg.auxiliary_loss:
+                parts["content"] = training.content_weight * self.losses.content_loss(real_feats, fake_o[1])
+            if key == "seg" and training.auxiliary_loss:
                 with torch.no_grad():
                     real_sizes = disc(batch.onehot)[1]
-                parts["aux"] = cfg.aux_weight * self.losses.auxiliary_size_loss(real_sizes, fake_o[1])
+                parts["aux"] = training.aux_weight * self.losses.auxiliary_size_loss(real_sizes, fake_o[1])
         total = sum(parts.values()) if parts else fake_out.sum() * 0.0
         return total, {f"{key}_{k}": float(v.detach()) for k, v in parts.items()}

@@ -1,7 +1,7 @@
 """The training loop: phases pri -> sys -> seg (or one joint phase), 2 D steps per G step, per-epoch
 validation, atomic checkpoints and exact resume.
 
-Optimiser: Adam at `cfg.learning_rate` (paper: 1e-3) with Kingma & Ba's default betas (0.9, 0.999),
+Optimiser: Adam at the training configuration's `learning_rate` (paper: 1e-3) with Kingma & Ba's default betas (0.9, 0.999),
 since the paper names Adam without other settings; separate optimisers for the trained generator
 and its discriminator(s), new for each phase. Every epoch re-seeds all RNGs from
 (seed, phase index, epoch) (training.seeding), so `resume` after epoch k continues bit-identically.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -45,7 +46,7 @@ CSV_KEYS = ("phase", "phase_index", "epoch", "samples", "seconds", "loss_g", "lo
 @dataclass
 class TrainOptions:
     epochs: int = 10  # per phase
-    batch_size: int | None = None  # None: the configuration's batch size
+    batch_size: int | None = None  # None: the training configuration's batch size
     seed: int = 0
     jitter: int = 2  # maximum random ROI shift in pixels (<= the data's margin)
     betas: tuple[float, float] = (0.9, 0.999)
@@ -74,23 +75,23 @@ class TrainResult:
 EpochCallback = Callable[[str, int, dict], None]
 
 
-def make_optimizer(cfg, params, betas) -> torch.optim.Optimizer:
-    """The generator's optimiser: Adam (paper) or AdamW with cfg.weight_decay."""
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.learning_rate, betas=betas, weight_decay=cfg.weight_decay)
-    if cfg.optimizer != "adam":
-        raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose adam or adamw")
-    return torch.optim.Adam(params, lr=cfg.learning_rate, betas=betas)
+def make_optimizer(training, params, betas) -> torch.optim.Optimizer:
+    """The generator's optimiser (TrainingConfig `training`): Adam (paper) or AdamW with its weight_decay."""
+    if training.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=training.learning_rate, betas=betas, weight_decay=training.weight_decay)
+    if training.optimizer != "adam":
+        raise ValueError(f"unknown optimizer {training.optimizer!r}; choose adam or adamw")
+    return torch.optim.Adam(params, lr=training.learning_rate, betas=betas)
 
 
-def scheduled_lr(cfg, epoch: int, epochs: int) -> float:
+def scheduled_lr(training, epoch: int, epochs: int) -> float:
     """Generator learning rate of `epoch` (0-based) of a phase of `epochs`: constant (paper) or
-    linear decay from cfg.learning_rate towards 0 (the last epoch runs at lr / epochs)."""
-    if cfg.lr_schedule == "constant":
-        return cfg.learning_rate
-    if cfg.lr_schedule != "linear":
-        raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; choose constant or linear")
-    return cfg.learning_rate * (1.0 - epoch / max(epochs, 1))
+    linear decay from training.learning_rate towards 0 (the last epoch runs at lr / epochs)."""
+    if training.lr_schedule == "constant":
+        return training.learning_rate
+    if training.lr_schedule != "linear":
+        raise ValueError(f"unknown lr_schedule {training.lr_schedule!r}; choose constant or linear")
+    return training.learning_rate * (1.0 - epoch / max(epochs, 1))
 
 
 def warm_start(dst: torch.nn.Module, src: torch.nn.Module) -> int:
@@ -116,22 +117,25 @@ def warm_start(dst: torch.nn.Module, src: torch.nn.Module) -> int:
     return len(shared)
 
 
-def phase_budgets(cfg, max_minutes: float | None, phases: int, start: int) -> list[float | None]:
+def phase_budgets(training, max_minutes: float | None, phases: int, start: int) -> list[float | None]:
     """Minutes of each phase: `max_minutes` shared by phases start.. (equally, or in proportion to
-    cfg.budget_shares); None for every phase without a budget and for phases already done."""
+    training.budget_shares); None for every phase without a budget and for phases already done."""
     if max_minutes is None or start >= phases:
         return [None] * phases
-    shares = list(cfg.budget_shares) if cfg.budget_shares is not None else [1.0] * phases
+    shares = list(training.budget_shares) if training.budget_shares is not None else [1.0] * phases
     if len(shares) != phases or any(s <= 0 for s in shares):
-        raise ValueError(f"budget_shares {cfg.budget_shares} must give {phases} positive shares")
+        raise ValueError(f"budget_shares {training.budget_shares} must give {phases} positive shares")
     total = sum(shares[start:])
     return [None if i < start else max_minutes * shares[i] / total for i in range(phases)]
 
 
-def fitting_epochs(budget_s: float, epoch_s: float, done: int, most: int) -> int:
-    """Epochs of a phase that fit its time budget, judged from one epoch's time (at least `done`, the
-    epochs already run, at most `most`)."""
-    return max(done, min(most, int(budget_s // max(epoch_s, 1e-6))))
+def fitting_epochs(budget_s: float, epoch_s: float, done: int, most: int, elapsed_s: float | None = None) -> int:
+    """Epochs of a phase that fit its time budget: the `done` epochs already run (which took
+    `elapsed_s`, by default done x epoch_s) and as many more of `epoch_s` each as the rest of the
+    budget holds; at least `done`, at most `most`."""
+    elapsed_s = done * epoch_s if elapsed_s is None else elapsed_s
+    more = int(max(budget_s - elapsed_s, 0.0) // max(epoch_s, 1e-6) + 1e-9)
+    return max(done, min(most, done + more))
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
@@ -139,8 +143,8 @@ def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
-def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, losses: LossSet, cfg) -> dict:
-    """One generator step after `cfg.disc_steps_per_gen_step` discriminator steps on the same batch.
+def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, losses: LossSet, training) -> dict:
+    """One generator step after `training.disc_steps_per_gen_step` discriminator steps on the same batch.
 
     gen_w / d_w: the trained generator and discriminators, possibly DistributedDataParallel-wrapped;
     the generator's loss uses the plain discriminators (their gradients are not needed).
@@ -151,7 +155,7 @@ def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, los
     loss_d = 0.0
     if discs is not None:
         discs.requires_grad_(True)
-        for _ in range(cfg.disc_steps_per_gen_step):
+        for _ in range(training.disc_steps_per_gen_step):
             opt_d.zero_grad(set_to_none=True)
             ld = sum(losses.discriminator_loss(k, d_w[k], b, outs[k]) for k in keys)
             ld.backward()
@@ -171,9 +175,12 @@ def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, los
 
 
 class Trainer:
-    def __init__(self, cfg, train: RoiArrays, val: RoiArrays, run_dir: Path, options: TrainOptions,
+    """Trains the network of `cfg` (ModelConfig) with the options of `training` (TrainingConfig)."""
+
+    def __init__(self, cfg, training, train: RoiArrays, val: RoiArrays, run_dir: Path, options: TrainOptions,
                  ctx: DistContext | None = None, preprocess: dict | None = None, info: dict | None = None):
         self.cfg = cfg
+        self.training = training
         self.train_data = train
         self.val_data = val
         self.run_dir = Path(run_dir)
@@ -183,9 +190,9 @@ class Trainer:
         self.preprocess = dict(preprocess or {})
         self.info = dict(info or {})
         self.phases = phases_for(cfg)
-        self.batch_size = int(options.batch_size or cfg.batch_size)
+        self.batch_size = int(options.batch_size or training.batch_size)
         self.jitter = min(int(options.jitter), int(train.margin))
-        self.losses = LossSet(cfg)
+        self.losses = LossSet(training)
         self._planned = options.epochs  # the running phase's epoch plan (see run)
         self._writer = None
 
@@ -241,6 +248,7 @@ class Trainer:
                 "optimizers": {"g": opt_g.state_dict(), "d": {} if opt_d is None else opt_d.state_dict()},
                 "rng": rng_state(),
                 "config": self.cfg.to_dict(),
+                "training_config": self.training.to_dict(),
                 "preprocess": self.preprocess,
                 "train_info": {**self.info, "phases": list(self.phases), "epochs_per_phase": self.opt.epochs,
                                "batch_size": self.batch_size, "seed": self.opt.seed, "jitter": self.jitter,
@@ -278,12 +286,12 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------
     def run(self, on_epoch_end: EpochCallback | None = None) -> TrainResult:
-        cfg, opt = self.cfg, self.opt
+        cfg, training, opt = self.cfg, self.training, self.opt
         make_deterministic()
         seed_everything(opt.seed)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         model = build_generators(cfg).to(self.device)
-        discs = build_discriminators(cfg).to(self.device) if cfg.adversarial else None
+        discs = build_discriminators(cfg).to(self.device) if training.adversarial else None
 
         start_phase, start_epoch, saved_opt, saved_plan = 0, 0, None, 0
         if opt.init_generators is not None:
@@ -294,7 +302,7 @@ class Trainer:
             start_phase = self.phases.index(opt.first_phase)
         ckpt_path = self.run_dir / CHECKPOINT_NAME
         if opt.resume and ckpt_path.exists():
-            ck = load_checkpoint(ckpt_path, cfg)
+            ck = load_checkpoint(ckpt_path, cfg, training)
             model.load_state_dict(ck["generators"])
             if discs is not None and ck["discriminators"]:
                 discs.load_state_dict(ck["discriminators"])
@@ -309,28 +317,29 @@ class Trainer:
         elif self.ctx.is_main and (self.run_dir / METRICS_NAME).exists():
             (self.run_dir / METRICS_NAME).unlink()
 
-        # --max-minutes is shared by the phases still to train (equally, or by cfg.budget_shares), so
-        # that every phase gets trained.
-        budgets = phase_budgets(cfg, opt.max_minutes, len(self.phases), start_phase)
+        # --max-minutes is shared by the phases still to train (equally, or by training.budget_shares), so
+        # that every phase gets trained; a phase that ends early leaves its time to the phases after it.
+        t_run = time.perf_counter()
         budget_hit = False
         epochs_run = 0
         last: dict = {}
         for pi in range(start_phase, len(self.phases)):
             phase = self.phases[pi]
             keys = OUTPUTS[phase]
-            phase_budget = budgets[pi]
+            minutes_left = None if opt.max_minutes is None else max(opt.max_minutes - (time.perf_counter() - t_run) / 60.0, 0.0)
+            phase_budget = phase_budgets(training, minutes_left, len(self.phases), pi)[pi]
             self._report_skipped(phase)
             t_phase = time.perf_counter()
             gen = trainable_generator(model, phase)
-            if cfg.warm_start and phase in ("sys", "seg") and not (pi == start_phase and start_epoch > 0):
+            if training.warm_start and phase in ("sys", "seg") and not (pi == start_phase and start_epoch > 0):
                 copied = warm_start(gen, model.pri)
                 if self._log_enabled() and not opt.quiet:
                     print(f"{phase}: {copied} parameter tensors initialised from the trained pri generator", flush=True)
             model.requires_grad_(False)
             gen.requires_grad_(True)
-            opt_g = make_optimizer(cfg, gen.parameters(), opt.betas)
+            opt_g = make_optimizer(training, gen.parameters(), opt.betas)
             d_params = [p for k in keys for p in discs[k].parameters()] if discs is not None else []
-            opt_d = torch.optim.Adam(d_params, lr=cfg.learning_rate, betas=opt.betas) if d_params else None
+            opt_d = torch.optim.Adam(d_params, lr=training.learning_rate, betas=opt.betas) if d_params else None
             first = start_epoch if pi == start_phase else 0
             if pi == start_phase and saved_opt is not None and start_epoch > 0:
                 opt_g.load_state_dict(saved_opt["g"])
@@ -340,19 +349,24 @@ class Trainer:
             if discs is not None:
                 discs.requires_grad_(True)
             # D_Seg's size head is unused by the D loss when the auxiliary loss is off
-            unused = phase in ("seg", "joint") and not cfg.auxiliary_loss
+            unused = phase in ("seg", "joint") and not training.auxiliary_loss
             d_w = {k: self.ctx.wrap(discs[k], find_unused=unused) for k in keys} if discs is not None else {}
-            # The phase's epoch plan: --epochs, or with a time budget as many as the first epoch's time
-            # says fit (the learning-rate schedule decays over the plan; a resumed run keeps its plan).
+            # The phase's epoch plan: --epochs, or with a time budget as many as fit, re-planned after
+            # every epoch from the median epoch time so far (machines are shared: the first epoch can be
+            # twice the rest); the learning rate decays over the current plan; a resumed run keeps its plan.
             planned = saved_plan if (pi == start_phase and saved_plan) else opt.epochs
+            replan = phase_budget is not None and not (pi == start_phase and saved_plan)
+            epoch_times: list[float] = []
             ep = first
             self._planned = planned
             while ep < planned:
-                set_learning_rate(opt_g, scheduled_lr(cfg, ep, planned))
+                set_learning_rate(opt_g, scheduled_lr(training, ep, planned))
                 t_epoch = time.perf_counter()
                 last = self._epoch(model, discs, gen_w, d_w, opt_g, opt_d, pi, ep)
-                if phase_budget is not None and ep == first and not (pi == start_phase and saved_plan):
-                    planned = self._planned = fitting_epochs(phase_budget * 60.0, time.perf_counter() - t_epoch, ep + 1, opt.epochs)
+                epoch_times.append(time.perf_counter() - t_epoch)
+                if replan:
+                    planned = self._planned = fitting_epochs(phase_budget * 60.0, statistics.median(epoch_times), ep + 1 - first,
+                                                             opt.epochs - first, time.perf_counter() - t_phase) + first
                 self._save(model, discs, opt_g, opt_d, pi, ep + 1, planned)
                 ep += 1
                 epochs_run += 1
@@ -386,7 +400,6 @@ class Trainer:
         return TrainResult(status=status, epochs_run=epochs_run, last_metrics=last, model=model)
 
     def _epoch(self, model, discs, gen_w, d_w, opt_g, opt_d, pi: int, ep: int) -> dict:
-        cfg = self.cfg
         phase = self.phases[pi]
         keys = OUTPUTS[phase]
         seed_everything(epoch_seed(self.opt.seed, pi, ep))
@@ -401,7 +414,7 @@ class Trainer:
         bar = self._progress(len(batches), f"{phase} {ep + 1}/{self._planned}")
         for idx, offsets, aug_rng in batches:
             b = self._to_batch(idx, offsets, aug_rng)
-            stats = train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase, b, self.losses, cfg)
+            stats = train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase, b, self.losses, self.training)
             for k, v in stats.items():
                 sums[k] = sums.get(k, 0.0) + v * len(idx)
             n_seen += len(idx)

@@ -2,11 +2,16 @@
 
 Two file kinds:
 - training checkpoint (`RUN/checkpoint.pt`): a `torch.save` dict of tensors and plain Python types
-  only, so `torch.load(path, weights_only=True)` reads it. Keys: see `CHECKPOINT_KEYS`.
+  only, so `torch.load(path, weights_only=True)` reads it. Keys: see `CHECKPOINT_KEYS`, and
+  `training_config` (the training options; absent in checkpoints written before it, whose flat
+  `config` held them).
 - bundle (`*.safetensors`): the three generators (or the joint one) in ONE safetensors file; its
-  metadata holds JSON strings `pscgan_format`, `format_version`, `model_config`, `preprocess_config`,
-  `info` and `weights_sha256` (SHA-256 over the tensors, see `tensors_sha256`). A sidecar
-  `<file>.sha256` holds the SHA-256 of the whole file.
+  metadata holds JSON strings `pscgan_format`, `format_version`, `model_config` (the architecture),
+  `preprocess_config`, `info` and `weights_sha256` (SHA-256 over the tensors, see `tensors_sha256`).
+  A sidecar `<file>.sha256` holds the SHA-256 of the whole file.
+
+Older files stored one flat configuration with the training options: they load through
+`pscgan.nn.config.split_stored`, which drops those (`LEGACY_TRAINING_KEYS`) and nothing unknown.
 
 Every fault raises `pscgan.errors.CheckpointError` with one line naming the file. torch is imported
 inside the functions so that `pscgan` stays importable without it.
@@ -107,10 +112,20 @@ def check_state_matches(path: Path, state: dict, cfg) -> None:
 
 
 def _model_config_from(path: Path, d: Any):
+    """The ModelConfig of a stored dict, an old flat one (with training options) included."""
     from .nn.config import ModelConfig
 
     try:
-        return ModelConfig.from_dict(d)
+        return ModelConfig.from_stored(d)
+    except Exception as err:
+        raise CheckpointError(f"{path}: unreadable model configuration ({err})") from None
+
+
+def _split_from(path: Path, d: Any) -> tuple[dict, dict]:
+    from .nn.config import split_stored
+
+    try:
+        return split_stored(d)
     except Exception as err:
         raise CheckpointError(f"{path}: unreadable model configuration ({err})") from None
 
@@ -213,11 +228,13 @@ def save_checkpoint(path: Path, payload: dict) -> None:
     atomic_write(Path(path), lambda tmp: torch.save(data, tmp))
 
 
-def load_checkpoint(path: Path, cfg=None) -> dict:
+def load_checkpoint(path: Path, cfg=None, training=None) -> dict:
     """Load a training checkpoint safely (`weights_only=True`) and verify it.
 
-    If `cfg` (ModelConfig) is given, the stored configuration must equal it. Returns the dict;
-    `config` is returned as stored (a dict).
+    If `cfg` (ModelConfig) is given, the stored configuration must equal it; so must the stored
+    training options equal `training` (a TrainingConfig, read back through its class) if given.
+    Returns the dict, `config` (the architecture) and `training_config` as dicts; an old flat
+    `config` comes back split into the two.
     """
     import torch
 
@@ -242,12 +259,29 @@ def load_checkpoint(path: Path, cfg=None) -> dict:
     got = tensors_sha256(data["generators"])
     if got != data["weights_sha256"]:
         raise CheckpointError(f"{path}: checksum mismatch (expected {_short(data['weights_sha256'])}, got {_short(got)})")
-    stored_cfg = _model_config_from(path, data["config"])
-    if cfg is not None and stored_cfg.to_dict() != cfg.to_dict():
-        changed = sorted(k for k, v in cfg.to_dict().items() if stored_cfg.to_dict().get(k) != v)
-        raise CheckpointError(
-            f"{path}: configuration {cfg.name!r} does not match the checkpoint's {stored_cfg.name!r} "
-            f"(differs in {', '.join(changed[:5])})",
-        )
+    arch, legacy = _split_from(path, data["config"])
+    if "training_config" in data and legacy:
+        raise CheckpointError(f"{path}: damaged checkpoint (training options {', '.join(sorted(legacy))} in 'config')")
+    data["config"] = arch
+    data.setdefault("training_config", {"name": arch.get("name", "paper"), **legacy})
+    stored_cfg = _model_config_from(path, arch)
+    _check_same(path, "configuration", cfg, stored_cfg)
+    if training is not None:
+        try:
+            stored_training = type(training).from_dict(data["training_config"])
+        except Exception as err:
+            raise CheckpointError(f"{path}: unreadable training configuration ({err})") from None
+        _check_same(path, "training configuration", training, stored_training)
     check_state_matches(path, data["generators"], stored_cfg)
     return data
+
+
+def _check_same(path: Path, what: str, given, stored) -> None:
+    """CheckpointError naming the differing keys unless `given` (None: no check) equals `stored`."""
+    if given is None or stored.to_dict() == given.to_dict():
+        return
+    changed = sorted(k for k, v in given.to_dict().items() if stored.to_dict().get(k) != v)
+    raise CheckpointError(
+        f"{path}: {what} {given.name!r} does not match the checkpoint's {stored.name!r} "
+        f"(differs in {', '.join(changed[:5])})",
+    )

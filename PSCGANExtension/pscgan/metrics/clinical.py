@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..errors import InputError, plain
-from ..labels import BLOOD_POOL, HEALTHY_MYOCARDIUM, NUM_CLASSES, SCAR, checked_label_values
+from ..labels import BLOOD_POOL, HEALTHY_MYOCARDIUM, SCAR, checked_label_values
 from .aha import SEGMENT_NAMES, aha_segment_map, check_level, sector_start_deg, segment_of_angles, segments_for_level
 
 TRANSMURALITY_CATEGORIES: tuple[str, ...] = ("0", "1-25", "26-50", "51-75", "76-100")

@@ -1,11 +1,17 @@
-"""All model hyper-parameters in one dataclass, and the named configurations.
+"""The network's architecture in one dataclass, and the named configurations.
 
-`paper` follows the paper (sections 4-6); `cpu` and `tiny` depart from it only where listed in
-`departures`, so that every difference is documented next to the numbers.
+`ModelConfig` holds what a bundle stores to rebuild the network (generators, and the discriminators a
+training run builds); how a network is trained (optimiser, batch, loss weights and loss switches) is
+`training.config.TrainingConfig`, whose named configurations carry the same names. `paper` follows the
+paper (sections 4-6); `cpu` and `tiny` depart from it only where listed in `departures`, so that every
+difference is documented next to the numbers.
+
+Bundles and checkpoints written before the two were split store one flat dict with both:
+`ModelConfig.from_stored` reads it (`split_stored` drops the training keys, `LEGACY_TRAINING_KEYS`).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 
 @dataclass(frozen=True)
@@ -25,25 +31,13 @@ class ModelConfig:
     code_channels: int = 256  # reshaped to 4 x 4 x 256
     decoder_channels: tuple[int, ...] = (256, 128, 64, 32)
     disc_channels: tuple[int, ...] = (64, 128, 256, 512, 512)  # 5 stride-2 convolutions
-    # Ablation switches (paper Tables 3-5); the full model has them all on.
+    # Ablation switches of the architecture (paper Tables 3-4); the full model has them all on. The
+    # switches of the losses (adversarial, synthetic regularisation, auxiliary loss) are training options.
     encoder: str = "scln"  # scln | conv3d | convlstm | conv3d_lstm
     spatial_pathway: bool = True
     temporal_pathway: bool = True
     multi_attention: bool = True
     progressive: bool = True
-    adversarial: bool = True
-    synthetic_regularization: bool = True
-    auxiliary_loss: bool = True
-    adversarial_loss: str = "hinge"  # hinge | wgan-gp | lsgan
-    # Training (section 6.3).
-    learning_rate: float = 1e-3
-    batch_size: int = 1
-    disc_steps_per_gen_step: int = 2
-    tv_weight: float = 1e-4  # nu of eq. 11 (the paper gives no value)
-    ogs_group_size: int = 3  # K of eq. 12-13 (the paper gives no value)
-    content_weight: float = 1.0
-    adv_weight: float = 1.0
-    aux_weight: float = 1.0
     # --- Additions (defaults = the paper; each non-default value is listed in `departures`). ---
     # Spatial dilated convolutions: depthwise-separable (depthwise 3x3 + pointwise 1x1) instead of
     # full 3x3 convolutions (paper: full).
@@ -60,14 +54,6 @@ class ModelConfig:
     condition_in_decoder: bool = False
     # Kernel size of the causal temporal convolutions (the paper does not state it; 3 as in WaveNet).
     temporal_kernel: int = 3
-    # Extra generator loss terms (0 = the paper). recon_weight: L1 between synthesised and real LGE
-    # added to G_Sys's loss; seg_ce_weight scales the mce term of G_Pri / G_Seg.
-    recon_weight: float = 0.0
-    seg_ce_weight: float = 1.0
-    # Per-class weights of the mce terms (other, blood pool, healthy myocardium, scar); None = equal (paper).
-    class_weights: tuple[float, ...] | None = None
-    # WGAN-GP penalty weight (Gulrajani et al. 2017) for adversarial_loss == "wgan-gp".
-    gp_weight: float = 10.0
     # How the encoder's per-frame skips reach the 2D decoder (summary.py): 0 = the paper's one learned
     # softmax weighting of the frames; K > 0 = K learned temporal summaries (1x1 conv over T x C).
     skip_summaries: int = 0
@@ -87,21 +73,9 @@ class ModelConfig:
     norm2d: str = "layer"
     # Convolutions per decoder block (paper: 1).
     decoder_convs: int = 1
-    # Soft Dice term added to the mce of G_Pri / G_Seg (0 = the paper: mce only).
-    dice_weight: float = 0.0
-    # Phases II and III start from phase I's trained weights wherever names and shapes agree
-    # (paper: each generator starts from random weights).
-    warm_start: bool = False
     # Which network: "pscgan" (the cascade) or "unet2d" (the 2D U-Net baseline, baselines.py).
     model: str = "pscgan"
     unet_widths: tuple[int, ...] = (24, 48, 96, 192)
-    # Optimiser: "adam" (paper) or "adamw" with this weight decay; learning-rate schedule over each
-    # phase's epochs: "constant" (paper) or "linear" (decays to 0 at the last epoch).
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    lr_schedule: str = "constant"
-    # How --max-minutes is shared by the phases (pri, sys, seg): None = equally; else relative shares.
-    budget_shares: tuple[float, ...] | None = None
     departures: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict:
@@ -109,14 +83,49 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        for k, v in known.items():
-            if isinstance(v, list):
-                known[k] = tuple(v)
-        return cls(**known)
+        """The configuration of `to_dict`'s dict (lists read as tuples); an unknown key is a ValueError."""
+        unknown = set(d) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown model configuration keys {sorted(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+    @classmethod
+    def from_stored(cls, d: dict) -> ModelConfig:
+        """The architecture of a dict a bundle or checkpoint stored, old flat ones included (`split_stored`)."""
+        return cls.from_dict(split_stored(d)[0])
 
     def with_changes(self, **changes) -> ModelConfig:
         return replace(self, **changes)
+
+
+# Training options that bundles and checkpoints stored in the same flat dict as the architecture
+# before the two were split (now training.config.TrainingConfig): reading an old dict drops them.
+# Frozen: a training option added later never appeared in a flat dict.
+LEGACY_TRAINING_KEYS: tuple[str, ...] = (
+    "adversarial", "synthetic_regularization", "auxiliary_loss", "adversarial_loss",
+    "learning_rate", "batch_size", "disc_steps_per_gen_step", "tv_weight", "ogs_group_size",
+    "content_weight", "adv_weight", "aux_weight", "recon_weight", "seg_ce_weight", "class_weights",
+    "gp_weight", "dice_weight", "warm_start", "optimizer", "weight_decay", "lr_schedule", "budget_shares",
+)
+# Architecture options that were removed; an old dict may hold them where they built nothing.
+# cine_skip_channels: a full-resolution cine skip, superseded by cine_path (0 or beside a cine_path).
+RETIRED_KEYS: tuple[str, ...] = ("cine_skip_channels",)
+
+
+def split_stored(d: dict) -> tuple[dict, dict]:
+    """A configuration dict as a bundle or checkpoint stored it -> (architecture dict, training dict).
+
+    The training dict holds the `LEGACY_TRAINING_KEYS` an old flat dict had (empty for a dict
+    written after the split); retired keys are dropped where they built nothing, else a ValueError.
+    Every other key stays in the architecture dict, where `ModelConfig.from_dict` rejects the unknown.
+    """
+    if not isinstance(d, dict):
+        raise ValueError(f"a model configuration is a dict, not {type(d).__name__}")
+    arch = {k: v for k, v in d.items() if k not in LEGACY_TRAINING_KEYS and k not in RETIRED_KEYS}
+    training = {k: v for k, v in d.items() if k in LEGACY_TRAINING_KEYS}
+    if d.get("cine_skip_channels") and not d.get("cine_path"):
+        raise ValueError(f"model configuration key 'cine_skip_channels' = {d['cine_skip_channels']!r} is no longer supported")
+    return arch, training
 
 
 # Choices every configuration shares, including `paper`, where the paper is silent or infeasible.
@@ -151,42 +160,21 @@ CPU = ModelConfig(
     attention_pool=4,
     attention_time="frame",
     condition_in_decoder=True,
-    batch_size=16,
-    recon_weight=10.0,
-    adv_weight=0.1,
-    class_weights=(1.0, 1.0, 1.0, 3.0),
-    dice_weight=1.0,
-    learning_rate=2e-3,
-    lr_schedule="linear",
-    warm_start=True,
-    budget_shares=(0.45, 0.2, 0.35),
     departures=(
-        "phases II and III start as phase I's trained generator (every layer of the same name; the condition's input weights start at zero, so G_Seg starts computing G_Pri's segmentation): the three generators share an architecture, and a CPU budget cannot learn the same cine features three times from scratch",
         "three SCLNs of (16, 32, 48) channels at 16 x 16, 8 x 8 and 4 x 4 (the first enters with 4 x 4 patches, stride 4) instead of four SCLNs of (16, 32, 64, 128) at 32 x 32 down to 4 x 4: every SCLN keeps all 25 frames apart, and at 32 x 32 that alone cost more than a whole 2D U-Net per training step on 2 CPU cores",
         "a 2D cine path, a U-Net encoder on the cine: its frames and their deviation from the temporal mean (50 channels) -> two 3x3 convolutions of 24 channels at 64 x 64, 48 at 32 x 32 and 96 at 16 x 16 (stride-2 between levels), joined with the SCLN features at 16 x 16; the paper's decoder gets no skip at 64 x 64, where the wall is 6 pixels thick, and a mean over frames hides the motion that shows scar",
         "batch normalisation in the 2D parts (cine path, decoder, bottleneck convolution) instead of layer normalisation: with the U-Net cine path it learned the myocardium and scar in fewer epochs in a 10-minute phase-I comparison on one shared core (validation myocardium / scar Dice after 4 epochs 0.83 / 0.12; the previous design, layer normalisation and a one-convolution cine path: 0.79 / 0.00; the U-Net cine path with layer normalisation: 0.68 after 3 epochs, stopped); the SCLNs keep their per-frame layer normalisation",
-        "phases share --max-minutes 45 / 20 / 35 % (pri / sys / seg) instead of equally: the segmentation phases carry the scar, G_Sys's SSIM levels off after a few epochs",
         "skips carry 24 learned temporal summaries (a 1x1 convolution over the T x C per-frame features) instead of one softmax-weighted mean over the frames",
         "convolutional bottleneck (temporal summary of the 4 x 4 map + 3x3 convolution, 64 channels) instead of the fully connected 4096-feature layer: in the earlier cpu configuration 98.7 % of the parameters sat in the fully connected layers, with no spatial prior",
         "two convolutions per decoder block instead of one, decoder channels (64, 96, 48, 24) instead of (256, 128, 64, 32)",
         "dilation rates (1, 2) with 3-tap temporal kernels instead of (1, 1, 2, 4, 6, 8), 1 residual block per pathway instead of 3; discriminator channels (16, 32, 64, 64, 64) instead of (64, 128, 256, 512, 512); attention keys/values pooled to 4x4 per frame and frame-level causal temporal attention weights: compute budget",
         "condition also concatenated to every decoder block (paper: bottleneck only)",
-        "batch 16 instead of 1, learning rate 2e-3 decaying linearly to 0 over each phase instead of a constant 1e-3: batch 1 is too slow per sample on CPU, and the decay lets a short run settle",
-        "soft Dice term (weight 1) added to the mce of G_Pri and G_Seg, scar weighted 3x in the mce: scar is a few percent of the pixels",
-        "L1 reconstruction term (recon_weight 10) added to G_Sys and adversarial weight 0.1 instead of 1: with little data and few epochs the adversarial + regulariser terms alone do not learn the target",
     ),
 )
 
 UNET2D = ModelConfig(
     name="unet2d",
     model="unet2d",
-    adversarial=False,
-    batch_size=16,
-    learning_rate=2e-3,
-    optimizer="adamw",
-    weight_decay=1e-4,
-    lr_schedule="linear",
-    dice_weight=1.0,
     departures=(
         "not PSCGAN: the plain 2D U-Net baseline (frames and their deviation from the temporal mean as 50 input channels, widths 24-48-96-192, mce + soft Dice, AdamW 2e-3 decaying linearly), segmentation only, no LGE synthesis",
     ),
@@ -207,8 +195,6 @@ TINY = ModelConfig(
     separable=True,
     attention_pool=4,
     condition_in_decoder=True,
-    batch_size=2,
-    recon_weight=1.0,
     departures=(
         "for tests only: 8 frames of 32x32, a few channels, 2 dilation rates, 1 residual block, depthwise-separable spatial convolutions, condition in every decoder block; not a usable model",
     ),
