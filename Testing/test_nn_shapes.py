@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pscgan.nn.cascade import PSCGAN, CascadeOutput, build_discriminators, build_generators
+from pscgan.nn.cascade import Cascade, CascadeOutput, build_discriminators, build_generators
 from pscgan.nn.config import CONFIGS, get_config
 from pscgan.nn.encoders import ENCODERS, build_encoder
 from pscgan.nn.generator import Generator
@@ -151,7 +151,7 @@ def test_discriminator_heads_and_features():
 def test_cascade_feeds_each_phase_the_previous_output():
     """Phase III must react to the LGE of phase II, phase II to the mask of phase I."""
     cfg = TINY
-    gens: PSCGAN = build_generators(cfg).eval()
+    gens: Cascade = build_generators(cfg).eval()
     x = cine_batch(cfg, 1)
     with torch.no_grad():
         ref = gens(x)

@@ -1,6 +1,6 @@
 """The three-phase PSCGAN (section 5, Fig. 7) and the non-progressive ablation.
 
-`PSCGAN` holds the generators only (what inference needs); `build_discriminators` gives the three
+`Cascade` holds the generators only (what inference needs); `build_discriminators` gives the three
 discriminators used during adversarial training. Phase II is conditioned on the softmax of the
 phase-I mask logits, phase III on the synthesised LGE. `forward` does not detach between phases:
 progressive training that freezes an earlier phase should call the generators one by one (or
@@ -16,10 +16,10 @@ from .discriminator import Discriminator
 from .generator import Generator, ParallelGenerator
 from .output import CascadeOutput
 
-__all__ = ["PSCGAN", "CascadeOutput", "build_discriminators", "build_generators"]
+__all__ = ["Cascade", "CascadeOutput", "build_discriminators", "build_generators"]
 
 
-class PSCGAN(nn.Module):
+class Cascade(nn.Module):
     """The generators of the cascade: `pri`, `sys`, `seg` (or one `joint` when not progressive)."""
 
     def __init__(self, cfg: ModelConfig):
@@ -51,7 +51,7 @@ def build_generators(cfg: ModelConfig) -> nn.Module:
         return UNet2DModel(cfg)
     if cfg.model != "pscgan":
         raise ValueError(f"unknown model {cfg.model!r}; choose pscgan or unet2d")
-    return PSCGAN(cfg)
+    return Cascade(cfg)
 
 
 def build_discriminators(cfg: ModelConfig) -> nn.ModuleDict:
