@@ -63,7 +63,7 @@ class Prediction:
 
 @dataclass
 class Predictor:
-    model: Any  # pscgan.nn.cascade.PSCGAN in eval mode
+    model: Any  # pscgan.nn.cascade.Cascade (or the U-Net baseline) in eval mode
     cfg: Any  # ModelConfig
     preprocess: Any  # PreprocessConfig (or its dict when preprocessing is unavailable)
     device: Any  # torch.device
