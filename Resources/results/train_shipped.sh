@@ -5,8 +5,10 @@
 #   bash Resources/results/train_shipped.sh WORK            (resume after an interruption: run it again)
 # Data: 1000 phantom cases of seed 1 (a fixed 750/250 train/validation split, --seed 0); the test set is
 # 300 cases of seed 2, generated here but read by nothing before the bundle is final.
-# Budget: TRAIN_MINUTES (default 60) shared equally by the phases (each plans its epochs from its first
-# epoch's time; the learning rate decays linearly over that plan).
+# Budget: TRAIN_MINUTES (default 60) shared by the phases as the configuration's budget_shares say (cpu:
+# 45 / 20 / 35 %); each phase re-plans its epochs after every epoch from the median epoch time so far, and
+# the learning rate decays linearly over the plan. The shipped model ran this with OMP_NUM_THREADS=1 (one
+# core), the other core training the ablation rows.
 set -euo pipefail
 work=${1:-/tmp/pscgan_shipped}
 py=${PYTHON:-.venv/bin/python}
