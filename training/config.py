@@ -8,9 +8,9 @@ stores the architecture only, so the shipped extension never needs this module.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 
-from pscgan.nn.config import ModelConfig, get_config
+from pscgan.nn.config import ModelConfig, config_from_dict, get_config
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,7 @@ class TrainingConfig:
     @classmethod
     def from_dict(cls, d: dict) -> TrainingConfig:
         """The options of `to_dict`'s dict (lists read as tuples); an unknown key is a ValueError."""
-        unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown training configuration keys {sorted(unknown)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        return config_from_dict(cls, d, "training configuration")
 
     def with_changes(self, **changes) -> TrainingConfig:
         return replace(self, **changes)

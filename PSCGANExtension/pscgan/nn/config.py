@@ -84,10 +84,7 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
         """The configuration of `to_dict`'s dict (lists read as tuples); an unknown key is a ValueError."""
-        unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown model configuration keys {sorted(unknown)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        return config_from_dict(cls, d, "model configuration")
 
     @classmethod
     def from_stored(cls, d: dict) -> ModelConfig:
@@ -96,6 +93,15 @@ class ModelConfig:
 
     def with_changes(self, **changes) -> ModelConfig:
         return replace(self, **changes)
+
+
+def config_from_dict(cls, d: dict, what: str):
+    """A frozen configuration dataclass `cls` from its `to_dict` dict (lists read as tuples); an unknown
+    key is a ValueError naming them (`what`: e.g. "model configuration")."""
+    unknown = set(d) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ValueError(f"unknown {what} keys {sorted(unknown)}")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
 # Training options that bundles and checkpoints stored in the same flat dict as the architecture
