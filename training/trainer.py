@@ -50,7 +50,7 @@ class TrainOptions:
     seed: int = 0
     jitter: int = 2  # maximum random ROI shift in pixels (<= the data's margin)
     betas: tuple[float, float] = (0.9, 0.999)
-    max_minutes: float | None = None  # time budget, shared equally by the phases (each stops after a checkpoint)
+    max_minutes: float | None = None  # time budget, shared by the phases (phase_budgets; each stops after a checkpoint)
     stop_after_epochs: int | None = None  # stop after this many epochs in this invocation (tests, budgets)
     resume: bool = False
     quiet: bool = False
