@@ -8,13 +8,15 @@ stores the architecture only, so the shipped extension never needs this module.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import ClassVar
 
-from pscgan.nn.config import ModelConfig, config_from_dict, get_config
+from pscgan.nn.config import ConfigRecord, ModelConfig, get_config
 
 
 @dataclass(frozen=True)
-class TrainingConfig:
+class TrainingConfig(ConfigRecord):
+    KIND: ClassVar[str] = "training configuration"
     name: str = "paper"
     # Ablation switches of the losses (paper Tables 3 and 5); the full model has them all on. Without
     # `adversarial` no discriminator is built or trained: only the supervised terms remain.
@@ -53,17 +55,6 @@ class TrainingConfig:
     # How --max-minutes is shared by the phases (pri, sys, seg): None = equally; else relative shares.
     budget_shares: tuple[float, ...] | None = None
     departures: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> TrainingConfig:
-        """The options of `to_dict`'s dict (lists read as tuples); an unknown key is a ValueError."""
-        return config_from_dict(cls, d, "training configuration")
-
-    def with_changes(self, **changes) -> TrainingConfig:
-        return replace(self, **changes)
 
 
 PAPER = TrainingConfig()

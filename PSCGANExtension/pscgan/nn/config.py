@@ -12,10 +12,32 @@ Bundles and checkpoints written before the two were split store one flat dict wi
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import ClassVar
+
+
+class ConfigRecord:
+    """What every configuration dataclass does with its dict: `to_dict`, a strict `from_dict` (lists
+    read as tuples; unknown keys are a ValueError naming them, `KIND` says whose) and `with_changes`."""
+
+    KIND: ClassVar[str] = "configuration"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        unknown = set(d) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown {cls.KIND} keys {sorted(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+    def with_changes(self, **changes):
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(ConfigRecord):
+    KIND: ClassVar[str] = "model configuration"
     name: str = "paper"
     # Input: 25 frames of a 64x64 ROI, one channel, intensities in [-1, 1] (section 6.4).
     frames: int = 25
@@ -78,30 +100,11 @@ class ModelConfig:
     unet_widths: tuple[int, ...] = (24, 48, 96, 192)
     departures: tuple[str, ...] = field(default_factory=tuple)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ModelConfig:
-        """The configuration of `to_dict`'s dict (lists read as tuples); an unknown key is a ValueError."""
-        return config_from_dict(cls, d, "model configuration")
-
     @classmethod
     def from_stored(cls, d: dict) -> ModelConfig:
         """The architecture of a dict a bundle or checkpoint stored, old flat ones included (`split_stored`)."""
         return cls.from_dict(split_stored(d)[0])
 
-    def with_changes(self, **changes) -> ModelConfig:
-        return replace(self, **changes)
-
-
-def config_from_dict(cls, d: dict, what: str):
-    """A frozen configuration dataclass `cls` from its `to_dict` dict (lists read as tuples); an unknown
-    key is a ValueError naming them (`what`: e.g. "model configuration")."""
-    unknown = set(d) - {f.name for f in fields(cls)}
-    if unknown:
-        raise ValueError(f"unknown {what} keys {sorted(unknown)}")
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
 
 # Training options that bundles and checkpoints stored in the same flat dict as the architecture
