@@ -160,7 +160,7 @@ def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, los
             ld = sum(losses.discriminator_loss(k, d_w[k], b, outs[k]) for k in keys)
             ld.backward()
             opt_d.step()
-        loss_d = float(ld.detach())
+            loss_d = float(ld.detach())
         discs.requires_grad_(False)
     opt_g.zero_grad(set_to_none=True)
     lg = 0.0
