@@ -148,6 +148,25 @@ def test_every_loss_variant_takes_finite_steps_in_every_phase(tiny_cfg, tiny_tra
         assert (f"{phase}_synreg" in stats) == (phase == "sys" and training.synthetic_regularization)
 
 
+def test_a_step_without_discriminator_steps_trains_the_generator_only(tiny_cfg, tiny_training):
+    """disc_steps_per_gen_step 0: the discriminator keeps its weights, loss_d is reported as 0."""
+    torch.manual_seed(0)
+    cfg, training = tiny_cfg, tiny_training.with_changes(disc_steps_per_gen_step=0)
+    cine, lge, lab = synthetic_arrays(2, cfg).centred()
+    b = Batch(cine=torch.from_numpy(cine), lge=torch.from_numpy(lge)[:, None], labels=torch.from_numpy(lab))
+    model, discs, losses = build_generators(cfg), build_discriminators(cfg), LossSet(training)
+    gen = model.pri
+    model.requires_grad_(False)
+    gen.requires_grad_(True)
+    d_before = [p.detach().clone() for p in discs["pri"].parameters()]
+    g_before = [p.detach().clone() for p in gen.parameters()]
+    stats = train_step(model, discs, gen, {"pri": discs["pri"]}, torch.optim.Adam(gen.parameters()),
+                       torch.optim.Adam(discs["pri"].parameters()), "pri", b, losses, training)
+    assert stats["loss_d"] == 0.0 and np.isfinite(stats["loss_g"])
+    assert all(torch.equal(a, p) for a, p in zip(d_before, discs["pri"].parameters()))
+    assert any(not torch.equal(a, p) for a, p in zip(g_before, gen.parameters()))
+
+
 def test_time_budget_is_shared_by_the_phases_so_every_phase_trains(tiny_cfg, tiny_training, tmp_path):
     """A budget smaller than one epoch still trains every phase for one epoch (not only the first)."""
     data = synthetic_arrays(6, tiny_cfg)
