@@ -207,7 +207,9 @@ class PSCGANWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         p = self._parameterNode
         out = self.logic.commit(prepared, result, p.outputLGE, p.outputSegmentation, p.outputTable,
                                 p.rvInsertionAnterior, p.rvInsertionInferior)
-        p.outputLGE, p.outputSegmentation, p.outputTable = out.lge, out.segmentation, out.table
+        if out.lge is not None:  # a segmentation-only model makes no LGE
+            p.outputLGE = out.lge
+        p.outputSegmentation, p.outputTable = out.segmentation, out.table
         p.rvInsertionAnterior, p.rvInsertionInferior = out.rv_anterior, out.rv_inferior
         self.ui.statusLabel.text = self.logic.done_message(out)
 

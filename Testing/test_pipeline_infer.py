@@ -259,3 +259,26 @@ def test_notes_of_one_study_are_not_reported_with_the_next(tiny_bundle, study_di
     predictor.notes.append(OOM_NOTE)  # as a GPU fallback during an earlier study leaves it
     assert OOM_NOTE not in run_study(study, predictor).notes
     assert predictor.notes == []
+
+
+def test_a_segmentation_only_bundle_writes_no_lge(study_dir, tmp_path):
+    """The 2D U-Net baseline makes no LGE-equivalent image: `pscgan infer` writes none (not a blank one)
+    and says so, and still writes the segmentation, labels, metrics and report."""
+    from pscgan.checkpoint import save_bundle
+    from pscgan.commands.infer import infer
+    from pscgan.nn.cascade import build_generators
+    from pscgan.nn.config import get_config
+    from pscgan.pipeline import NO_LGE_NOTE
+    from pscgan.preprocess import PreprocessConfig
+
+    cfg = get_config("unet2d").with_changes(unet_widths=(8, 16))
+    torch.manual_seed(0)
+    bundle = tmp_path / "unet2d.safetensors"
+    save_bundle(bundle, build_generators(cfg), cfg, PreprocessConfig(frames=cfg.frames, roi_size=cfg.size), {"test": True})
+    out = tmp_path / "out"
+    result, written, _ = infer(study_dir, out, checkpoint=bundle, device="cpu", quiet=True)
+    assert result.lge is None
+    assert sorted(written) == sorted(set(OUTPUT_FILES) - {"lge.nii.gz", "lge.nrrd"})
+    assert NO_LGE_NOTE in json.loads((out / "metrics.json").read_text())["notes"]
+    cine = sitk.ReadImage(str(study_dir / "cine.nii.gz"))
+    assert sitk.ReadImage(str(out / "segmentation.seg.nrrd")).GetSize()[:2] == cine.GetSize()[:2]

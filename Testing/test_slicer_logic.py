@@ -52,9 +52,10 @@ def truth_labels() -> np.ndarray:
 class FakeRunner:
     """Stands in for pscgan.pipeline.run_study: labels = the known rings, LGE = a function of them."""
 
-    def __init__(self, cancel_after: int | None = None):
+    def __init__(self, cancel_after: int | None = None, lge: bool = True):
         self.cancel_after = cancel_after
         self.calls = 0
+        self.lge = lge  # False: a segmentation-only model (StudyResult.lge None)
 
     def __call__(self, study, predictor, *, centers_rc=None, rv_insertion_rc=None, rv_inferior_rc=None, rv_source="markup",
                  progress=None, should_cancel=None):
@@ -68,7 +69,7 @@ class FakeRunner:
         lge = np.choose(labels, [50.0, 500.0, 10.0, 900.0]).astype(np.float32) + self.calls
         quant, summary, rows = quantify_study(labels, study, rv_insertion_rc=rv_insertion_rc, rv_inferior_rc=rv_inferior_rc,
                                               rv_source=rv_source)
-        return StudyResult(study=study, lge=lge, labels=labels, centers_rc=np.full((S, 2), 24.0), levels=[q.level for q in quant],
+        return StudyResult(study=study, lge=lge if self.lge else None, labels=labels, centers_rc=np.full((S, 2), 24.0), levels=[q.level for q in quant],
                            quantification=quant, summary=summary, table_rows=rows, notes=[])
 
 
@@ -112,6 +113,21 @@ def test_run_creates_named_coloured_nodes_in_input_geometry(scene_and_cine, stud
     lge = mrml.array_from_volume_node(out.lge)
     display = out.lge.GetDisplayNode()
     assert 0 < display.GetWindow() <= lge.max() - lge.min() and lge.min() <= display.GetLevel() <= lge.max()
+    np.testing.assert_array_equal(mrml.labels_from_segmentation_node(out.segmentation, study), truth_labels())
+
+
+def test_segmentation_only_model_makes_no_lge_node(scene_and_cine, study):
+    """The 2D U-Net baseline synthesises no LGE: no LGE node (not a blank one), the segmentation still
+    lies in the cine's geometry, and nothing else is left in the scene."""
+    scene, browser = scene_and_cine
+
+    def volumes() -> int:
+        return sum(scene.GetNthNode(i).IsA("vtkMRMLScalarVolumeNode") for i in range(scene.GetNumberOfNodes()))
+
+    before = volumes()
+    out = PipelineLogic(scene, fake_factory, FakeRunner(lge=False)).run(browser)
+    assert out.lge is None and volumes() == before
+    assert out.segmentation.GetScene() is scene and out.table.GetScene() is scene
     np.testing.assert_array_equal(mrml.labels_from_segmentation_node(out.segmentation, study), truth_labels())
 
 

@@ -179,17 +179,21 @@ class PipelineLogic:
         The RV insertion points used go into markups (the given nodes, else new ones), one control point per
         slice labelled with its source, so that the user sees them and can drag them before "Recompute metrics"."""
         study, overwrite = prepared.study, prepared.options.overwrite
-        lge_new = mrml.volume_node_from_array(None, result.lge, study, LGE_NAME)
         seg_new = mrml.segmentation_node_from_labels(None, result.labels, study, SEGMENTATION_NAME)
         table_new = mrml.table_node_from_rows(None, result.table_rows, TABLE_NAME)
-        nodes = OutputNodes(lge=self._commit_volume(lge_new, lge_node, overwrite, LGE_NAME), segmentation=None, table=None,
-                            result=result, notes=list(result.notes))
-        nodes.segmentation = self._commit_segmentation(seg_new, segmentation_node, overwrite, nodes.lge, result.labels, study)
+        nodes = OutputNodes(lge=None, segmentation=None, table=None, result=result, notes=list(result.notes))
+        if result.lge is not None:  # None: a segmentation-only model; no LGE node, the chosen one is left alone
+            lge_new = mrml.volume_node_from_array(None, result.lge, study, LGE_NAME)
+            nodes.lge = self._commit_volume(lge_new, lge_node, overwrite, LGE_NAME)
+        geometry = nodes.lge if nodes.lge is not None else \
+            mrml.volume_node_from_array(None, result.labels.astype("float32"), study, "geometry")  # not in the scene
+        nodes.segmentation = self._commit_segmentation(seg_new, segmentation_node, overwrite, geometry, result.labels, study)
         nodes.table = self._commit_table(table_new, table_node, overwrite, TABLE_NAME)
         nodes.rv_anterior, nodes.rv_inferior = self._commit_insertions(result.quantification, study, rv_anterior_node,
                                                                        rv_inferior_node)
-        self._describe_lge(nodes.lge, prepared)
-        mrml.ensure_display(self.scene, nodes.lge)
+        if nodes.lge is not None:
+            self._describe_lge(nodes.lge, prepared)
+            mrml.ensure_display(self.scene, nodes.lge)
         scene_nodes.show_results(self.scene, nodes.lge, nodes.segmentation, nodes.table)
         return nodes
 

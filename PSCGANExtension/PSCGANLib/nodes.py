@@ -92,7 +92,8 @@ def set_slice_points(markups_node, points_rc: list, labels: list[str], study: Ci
 
 
 def show_results(scene, lge_node, segmentation_node, table_node) -> None:
-    """LGE in the background, segmentation as overlay, table in the four-up-table layout (Slicer app only)."""
+    """LGE in the background (kept as it is when lge_node is None), segmentation as overlay, table in the
+    four-up-table layout (Slicer app only)."""
     if segmentation_node is not None and segmentation_node.GetDisplayNode() is not None:
         segmentation_node.GetDisplayNode().SetVisibility(True)
     try:
@@ -101,7 +102,8 @@ def show_results(scene, lge_node, segmentation_node, table_node) -> None:
         app = slicer.app
     except AttributeError:
         return  # slicer-core: no views to update
-    slicer.util.setSliceViewerLayers(background=lge_node, fit=True)
+    if lge_node is not None:
+        slicer.util.setSliceViewerLayers(background=lge_node, fit=True)
     layout_manager = app.layoutManager()
     if layout_manager is not None and table_node is not None:
         layout_manager.setLayout(FOUR_UP_TABLE_LAYOUT)

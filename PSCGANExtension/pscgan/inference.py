@@ -96,6 +96,11 @@ class Predictor:
         model.eval().to(dev)
         return cls(model=model, cfg=cfg, preprocess=preprocess, device=dev, info=dict(info or {}))
 
+    @property
+    def synthesises_lge(self) -> bool:
+        """False for a segmentation-only model (the 2D U-Net baseline): its LGE output is a blank stand-in."""
+        return bool(getattr(self.model, "synthesises_lge", True))
+
     def describe(self) -> str:
         """One line for the panel: bundle name, configuration, training data, SHA-256 prefix of the file."""
         from .checkpoint import file_sha256

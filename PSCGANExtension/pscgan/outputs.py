@@ -55,7 +55,8 @@ def write_report(result: StudyResult, path: Path) -> Path:
     from .pipeline import lge_from_display
     from .report import draw_study_report
 
-    return draw_study_report(path, result.study, lge_from_display(result.lge), result.labels, result.quantification)
+    lge = None if result.lge is None else lge_from_display(result.lge)
+    return draw_study_report(path, result.study, lge, result.labels, result.quantification)
 
 
 def write_outputs(result: StudyResult, out_dir: Path, *, report: bool = True, extra: dict | None = None) -> dict[str, Path]:
@@ -69,7 +70,8 @@ def write_outputs(result: StudyResult, out_dir: Path, *, report: bool = True, ex
         staging = folder.new_staging()
         try:
             write_mrml_outputs(result.lge, result.labels, result.study, staging)
-            write_volume(result.lge, result.study, staging / "lge.nii.gz")
+            if result.lge is not None:  # a segmentation-only model writes no LGE (StudyResult.lge)
+                write_volume(result.lge, result.study, staging / "lge.nii.gz")
             write_volume(result.labels.astype(np.uint8), result.study, staging / "labels.nii.gz")
             write_metrics_json(result, staging / "metrics.json", extra)
             write_metrics_csv(result.table_rows, staging / "metrics.csv")

@@ -22,12 +22,13 @@ CancelFn = Callable[[], bool]
 # usual window/level presets behave.
 LGE_DISPLAY_SCALE = 500.0
 LEVELS = ("basal", "mid", "apical")
+NO_LGE_NOTE = "this model is segmentation-only (no LGE-equivalent image): no LGE volume is made"
 
 
 @dataclass
 class StudyResult:
     study: CineStudy
-    lge: np.ndarray  # (S, R, C) float32, display units 0..1000
+    lge: np.ndarray | None  # (S, R, C) float32, display units 0..1000; None: the model synthesises none
     labels: np.ndarray  # (S, R, C) uint8, 0 other, 1 blood pool, 2 healthy myocardium, 3 scar
     centers_rc: np.ndarray  # (S, 2) ROI centres in pixel coordinates
     levels: list[str | None]
@@ -111,13 +112,18 @@ def run_study(
     notes.extend(take_notes() if take_notes is not None else (getattr(predictor, "notes", []) or []))
 
     spacing_rc = (study.spacing[1], study.spacing[0])
-    background = float(lge_roi.min()) if lge_roi.size else -1.0
-    lge = np.stack(
-        [
-            paste_back(lge_roi[s], batch.centers_rc[s], spacing_rc, study.slice_shape, batch.cfg, order=1, fill=background)
-            for s in range(n)
-        ],
-    )
+    lge = None
+    if getattr(predictor, "synthesises_lge", True):
+        background = float(lge_roi.min()) if lge_roi.size else -1.0
+        lge = lge_to_display(np.stack(
+            [
+                paste_back(lge_roi[s], batch.centers_rc[s], spacing_rc, study.slice_shape, batch.cfg, order=1,
+                           fill=background)
+                for s in range(n)
+            ],
+        ))
+    else:
+        notes.append(NO_LGE_NOTE)
     labels = np.stack(
         [
             paste_back(labels_roi[s], batch.centers_rc[s], spacing_rc, study.slice_shape, batch.cfg, order=0, fill=0)
@@ -133,7 +139,7 @@ def run_study(
         notes.append(warning)
     return StudyResult(
         study=study,
-        lge=lge_to_display(lge),
+        lge=lge,
         labels=labels,
         centers_rc=np.asarray(batch.centers_rc, float),
         levels=[q.level if q is not None else None for q in quant],

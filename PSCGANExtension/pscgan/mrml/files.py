@@ -60,19 +60,22 @@ def write_segmentation_nrrd(node, path: Path, compress: bool = True) -> Path:
     return _write_with_storage(node, storage, Path(path))
 
 
-def write_mrml_outputs(lge: np.ndarray, labels: np.ndarray, study: CineStudy, out_dir: Path) -> dict[str, Path]:
-    """Write lge.nrrd (S, R, C float32) and segmentation.seg.nrrd (labels (S, R, C) uint8) into out_dir."""
+def write_mrml_outputs(lge: np.ndarray | None, labels: np.ndarray, study: CineStudy, out_dir: Path) -> dict[str, Path]:
+    """Write lge.nrrd (S, R, C float32; not when lge is None) and segmentation.seg.nrrd (labels (S, R, C)
+    uint8) into out_dir. Without an LGE the segmentation takes its geometry from the labels themselves."""
     import slicer
 
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise InputError(f"{out_dir}: output folder does not exist")
     scene = slicer.vtkMRMLScene()  # private scene: nothing leaks into a caller's scene
-    volume = N.volume_node_from_array(scene, np.asarray(lge, np.float32), study, "LGE-equivalent")
+    geometry = np.asarray(labels, np.float32) if lge is None else np.asarray(lge, np.float32)
+    volume = N.volume_node_from_array(scene, geometry, study, "LGE-equivalent")
     segmentation = N.segmentation_node_from_labels(scene, labels, study, "Segmentation", source_volume_node=volume)
     written: dict[str, Path] = {}
     try:
-        written[LGE_FILE] = write_volume_nrrd(volume, out_dir / LGE_FILE)
+        if lge is not None:
+            written[LGE_FILE] = write_volume_nrrd(volume, out_dir / LGE_FILE)
         written[SEGMENTATION_FILE] = write_segmentation_nrrd(segmentation, out_dir / SEGMENTATION_FILE)
     except BaseException:
         for path in written.values():

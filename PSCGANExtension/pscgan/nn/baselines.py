@@ -141,6 +141,8 @@ def _double_conv2d(cin: int, cout: int) -> nn.Sequential:
 class UNet2DModel(nn.Module):
     """The U-Net in the cascade's interface: one trainable part `unet`, forward -> CascadeOutput."""
 
+    synthesises_lge = False  # its CascadeOutput.lge is a blank stand-in: nothing downstream may show it
+
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
