@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from pscgan.nn.cascade import build_generators
+from pscgan.errors import InputError
 from pscgan.nn.config import get_config
 from training import ablate
 from training.__main__ import main
@@ -33,6 +34,27 @@ def test_every_row_is_a_buildable_configuration():
                 "temporal_only", "no_multi_attention", "no_synthetic_regularization", "no_auxiliary_loss",
                 "wgan_gp", "lsgan", "full", "full_seed1", "spatial_only_seed1", "unet2d"}
     assert expected <= set(ablate.ROWS)
+
+
+def test_every_cpu_row_can_share_its_budget_among_its_phases():
+    """The cpu configuration shares the minutes 3 ways; a row with one joint phase (no_progressive) must
+    still get a budget plan, and --budget-shares reaches every row of the base configuration."""
+    from training.config import configs
+    from training.phases import phases_for
+    from training.trainer import phase_budgets
+
+    base, base_training = configs("cpu")
+    for row in ablate.ROWS:
+        cfg, training = ablate.row_config(base, base_training.with_changes(budget_shares=(0.45, 0.2, 0.35)), row)
+        n = len(phases_for(cfg))
+        budgets = phase_budgets(training, 20.0, n, 0)
+        assert sum(budgets) == pytest.approx(20.0), row
+        if n == 3:
+            assert budgets == pytest.approx([9.0, 4.0, 7.0]), row
+    assert ablate.parse_shares("0.45,0.2,0.35") == (0.45, 0.2, 0.35)
+    for bad in ("0.5,x", "0.5,-1,0.5", ""):
+        with pytest.raises(InputError, match="--budget-shares"):
+            ablate.parse_shares(bad)
 
 
 @pytest.fixture(scope="module")

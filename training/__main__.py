@@ -56,6 +56,9 @@ def _ablate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="folder: one run per row, ablation.md, ablation.csv")
     p.add_argument("--rows", default=None, help="comma-separated row names (default: all); see --list")
     p.add_argument("--list", action="store_true", help="print the rows and exit")
+    p.add_argument("--budget-shares", default=None, metavar="PRI,SYS,SEG",
+                   help="how every row's phases share --max-minutes (default: the configuration's budget_shares); "
+                        "rows added to an existing table must use the shares its rows ran with")
 
 
 def _finetune_arguments(p: argparse.ArgumentParser) -> None:

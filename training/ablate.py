@@ -18,6 +18,7 @@ from pscgan.errors import InputError
 from pscgan.nn.config import ModelConfig
 
 from .config import configs
+from .phases import phases_for
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,22 @@ def row_config(base, base_training, row: str):
     arch = {k: v for k, v in spec.changes.items() if k in ModelConfig.__dataclass_fields__}
     losses = {k: v for k, v in spec.changes.items() if k not in arch}
     name = base.name if row == "full" else f"{base.name}-{row}"
-    return base.with_changes(name=name, **arch), base_training.with_changes(name=name, **losses)
+    cfg, training = base.with_changes(name=name, **arch), base_training.with_changes(name=name, **losses)
+    shares = training.budget_shares
+    if shares is not None and len(shares) != len(phases_for(cfg)):  # no_progressive: one joint phase gets it all
+        training = training.with_changes(budget_shares=None)
+    return cfg, training
+
+
+def parse_shares(text: str) -> tuple[float, ...]:
+    """--budget-shares "0.45,0.2,0.35" -> (0.45, 0.2, 0.35); a one-line error for anything else."""
+    try:
+        shares = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(f"--budget-shares {text!r}: give one number per phase, e.g. 0.45,0.2,0.35") from None
+    if not shares or any(not math.isfinite(v) or v <= 0 for v in shares):
+        raise InputError(f"--budget-shares {text!r}: every share must be a positive number")
+    return shares
 
 
 def result_row(row: str, metrics: dict, epochs: int, minutes: float) -> dict:
@@ -139,6 +155,8 @@ def run_ablate(args) -> int:
             print(f"{name:<30} table {spec.table:<8} {spec.description}  {spec.changes or spec.config or ''}")
         return 0
     base, base_training = named_configs(args.config)
+    if getattr(args, "budget_shares", None):
+        base_training = base_training.with_changes(budget_shares=parse_shares(args.budget_shares))
     names = [r.strip() for r in args.rows.split(",") if r.strip()] if args.rows else list(ROWS)
     for r in names:
         row_config(base, base_training, r)  # validate all names before training anything
