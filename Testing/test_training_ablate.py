@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from pscgan.nn.cascade import build_generators
 from pscgan.errors import InputError
+from pscgan.nn.cascade import build_generators
 from pscgan.nn.config import get_config
 from training import ablate
 from training.__main__ import main
