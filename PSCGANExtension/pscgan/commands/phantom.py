@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError
@@ -18,10 +17,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--study", type=int, default=None, metavar="N_SLICES",
                         help="write one multi-slice study with N_SLICES slices instead of single cases")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--generator-version", default=None, metavar="VERSION",
+                        help="make data of an earlier generator version again, e.g. phantom-1.3 (default: the current one)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..phantom import PhantomConfig, generate_dataset, generate_study, write_study
+    from ..phantom import GENERATOR_VERSION, generate_dataset, generate_study, phantom_config, write_study
     from ..phantom.dataset import check_output_folder
 
     if args.frames < 8:
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.study is not None and args.study < 1:
         raise InputError(f"--study {args.study}: must be at least 1 slice")
     out = check_output_folder(args.out)
-    cfg = replace(PhantomConfig(), frames=int(args.frames))
+    cfg = phantom_config(args.generator_version or GENERATOR_VERSION, frames=int(args.frames))
     start = time.perf_counter()
     if args.study is not None:
         folder = write_study(generate_study(args.seed, args.study, cfg), out)

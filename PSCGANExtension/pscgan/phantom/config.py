@@ -13,6 +13,7 @@ LEVELS = ("basal", "mid", "apical")
 class PhantomConfig:
     """Ranges the phantom draws each case from (uniform unless stated)."""
 
+    version: str = GENERATOR_VERSION  # written into every case's meta.json; earlier versions: phantom_config()
     frames: int = 25
     image_size_range: tuple[int, int] = (160, 256)  # pixels along the longer side
     spacing_range_mm: tuple[float, float] = (1.2, 1.8)
@@ -82,3 +83,29 @@ class PhantomConfig:
     # --- variety of the scars (phantom-1.2) ---
     scar_width_fraction_range: tuple[float, float] = (0.15, 1.0)  # of the usable territory
     border_crossing_fraction: float = 0.2  # share of scars centred on the border of two adjacent territories
+
+
+# What each earlier generator version drew differently from today's ranges (the rendering code is the same),
+# so that data of that version can be made again exactly, e.g. the shipped model's training data.
+EARLIER_VERSIONS: dict[str, dict] = {
+    "phantom-1.3": {
+        "blur_px_range": (0.3, 0.8),
+        "inflow_gain_range": (1.0, 1.25),
+        "myo_texture_range": (0.12, 0.35),
+        "failing_fraction": 0.35,
+        "r_endo_range_mm": (20.0, 30.0),
+        "trabeculation_range_mm": (1.0, 5.0),
+    },
+}
+VERSIONS = (*EARLIER_VERSIONS, GENERATOR_VERSION)
+
+
+def phantom_config(version: str = GENERATOR_VERSION, **changes) -> PhantomConfig:
+    """The PhantomConfig of generator `version` (phantom-1.3 or later), with `changes` on top."""
+    from dataclasses import replace
+
+    if version != GENERATOR_VERSION and version not in EARLIER_VERSIONS:
+        from ..errors import InputError
+
+        raise InputError(f"phantom generator version {version!r}: choose one of {', '.join(VERSIONS)}")
+    return replace(PhantomConfig(), version=version, **EARLIER_VERSIONS.get(version, {}), **changes)

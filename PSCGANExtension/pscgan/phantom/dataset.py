@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..io.atomic import write_text
 from ..io.case_folder import META_FILE
-from .config import GENERATOR_VERSION, PhantomConfig
+from .config import PhantomConfig
 from .generate import generate_case
 from .writer import write_case
 
@@ -62,7 +62,7 @@ def generate_dataset(out: Path, cases: int, seed: int, cfg: PhantomConfig = Phan
                     bar.update()
     if bar:
         bar.close()
-    info = {"generator_version": GENERATOR_VERSION, "seed": int(seed), "count": len(paths), "frames": cfg.frames,
+    info = {"generator_version": cfg.version, "seed": int(seed), "count": len(paths), "frames": cfg.frames,
             "cases": [p.name for p in paths]}
     write_text(out / DATASET_FILE, json.dumps(info, indent=1))
     return paths

@@ -29,7 +29,7 @@ from scipy.ndimage import gaussian_filter
 from .. import labels as L
 from ..metrics.clinical import quantify_slice
 from .anatomy import BodyParams, HeartParams, sample_body, sample_heart
-from .config import GENERATOR_VERSION, LEVELS, PhantomConfig
+from .config import LEVELS, PhantomConfig
 from .contrast import case_cine_signal_table, coil_sensitivities, lge_signal_table, multicoil_magnitude
 from .motion import ANGLE_BINS, BIN_ANGLES_DEG, contraction_curve, es_frame_of, wall_tables
 from .render import Grid, HeartRasteriser, block_majority, block_mean, render_body
@@ -364,7 +364,7 @@ def _meta(spec: CaseSpec, cfg: PhantomConfig, seed: int, index: int, scene: _Sce
     q = quantify_slice(labels, grid.spacing_rc, heart.level, insertion["anterior"], insertion["inferior"], centre)
     has_scar = bool((labels == L.SCAR).any())
     return {
-        "generator_version": GENERATOR_VERSION,
+        "generator_version": cfg.version,
         "seed": int(seed),
         "case_index": int(index),
         "pixel_spacing_mm": [float(grid.spacing_rc[0]), float(grid.spacing_rc[1])],
