@@ -6,7 +6,7 @@
 Every figure is measured the same way on both sides, on one end-diastolic image with its blood-pool and
 myocardium masks (Sunnybrook: the experts' i/o contours rasterised on the DICOM grid; phantom: cine frame 0
 and its labels, papillary muscles and trabeculae counted as blood pool like the experts' smooth contour).
-The phantom column is labelled with the current GENERATOR_VERSION; columns of earlier versions are kept
+The phantom column is labelled with its generator version (--generator-version); columns of other versions are kept
 in the JSON file, so the table shows how each generator version moved towards the real scans.
 """
 from __future__ import annotations
@@ -100,13 +100,15 @@ def sunnybrook_slices(data_dir: Path):
             yield f"{study_id}/{instance}", plane.pixels, blood, myo, float(plane.spacing_rc[0])
 
 
-def phantom_slices(seed: int, n_cases: int, level: str | None = None):
-    """Yield (label, cine ED frame, blood, myo, spacing) of phantom cases (seed, 0..n-1)."""
+def phantom_slices(seed: int, n_cases: int, level: str | None = None, version: str | None = None):
+    """Yield (label, cine ED frame, blood, myo, spacing) of phantom cases (seed, 0..n-1) of generator `version`
+    (default: the default version)."""
     from pscgan import labels as L
-    from pscgan.phantom import generate_case
+    from pscgan.phantom import GENERATOR_VERSION, generate_case, phantom_config
 
+    cfg = phantom_config(version or GENERATOR_VERSION)
     for index in range(n_cases):
-        case = generate_case(seed, index, level=level)
+        case = generate_case(seed, index, cfg, level=level)
         lab = case.labels
         yield (f"{seed}/{index}", case.cine[0], lab == L.BLOOD_POOL,
                (lab == L.HEALTHY_MYOCARDIUM) | (lab == L.SCAR), float(case.meta["pixel_spacing_mm"][0]))
@@ -160,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, default=Path("/work/shared/data/sunnybrook"))
     p.add_argument("--cases", type=int, default=60)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--generator-version", default=None, metavar="VERSION",
+                   help="phantom generator version of the phantom column (default: the default version)")
     p.add_argument("--json", type=Path, default=Path("Resources/results/realism.json"))
     p.add_argument("--out", type=Path, default=Path("Resources/results/realism.md"))
     args = p.parse_args(argv)
@@ -168,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
             raise InputError(f"--cases {args.cases}: must be at least 1")
         columns = json.loads(args.json.read_text()) if args.json.is_file() else {}
         columns["sunnybrook"] = summarise(sunnybrook_slices(args.data))
-        columns[GENERATOR_VERSION] = dict(summarise(phantom_slices(args.seed, args.cases)), seed=args.seed)
+        version = args.generator_version or GENERATOR_VERSION
+        columns[version] = dict(summarise(phantom_slices(args.seed, args.cases, version=version)), seed=args.seed)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
