@@ -69,8 +69,8 @@ def write_mrml_outputs(lge: np.ndarray | None, labels: np.ndarray, study: CineSt
     if not out_dir.is_dir():
         raise InputError(f"{out_dir}: output folder does not exist")
     scene = slicer.vtkMRMLScene()  # private scene: nothing leaks into a caller's scene
-    geometry = np.asarray(labels, np.float32) if lge is None else np.asarray(lge, np.float32)
-    volume = N.volume_node_from_array(scene, geometry, study, "LGE-equivalent")
+    volume = N.volume_node_from_array(scene, np.asarray(labels if lge is None else lge, np.float32), study,
+                                      "geometry" if lge is None else "LGE-equivalent")
     segmentation = N.segmentation_node_from_labels(scene, labels, study, "Segmentation", source_volume_node=volume)
     written: dict[str, Path] = {}
     try:
