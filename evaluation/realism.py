@@ -140,7 +140,7 @@ def write_markdown(columns: dict[str, dict], path: Path, reference: str = "sunny
         "seed given, blood pool = label 1 (papillary muscles and trabeculae included), myocardium = labels 2-3.",
         "Sunnybrook's masks are hand-drawn polygons: some pixels of blood and epicardial fat fall inside its",
         "myocardium, so part of its myocardial spread is the contour, not the tissue (phantom labels are exact).",
-        "Columns of earlier generator versions are kept from the run that measured them (realism.json).",
+        "Columns of other generator versions are kept from the run that measured them (realism.json).",
         "",
         "| statistic | " + " | ".join(f"{n} (n={columns[n]['n']}{', seed ' + str(columns[n]['seed']) if 'seed' in columns[n] else ''})"
                                        for n in names) + " |",
