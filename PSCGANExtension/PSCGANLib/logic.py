@@ -185,9 +185,7 @@ class PipelineLogic:
         if result.lge is not None:  # None: a segmentation-only model; no LGE node, the chosen one is left alone
             lge_new = mrml.volume_node_from_array(None, result.lge, study, LGE_NAME)
             nodes.lge = self._commit_volume(lge_new, lge_node, overwrite, LGE_NAME)
-        geometry = nodes.lge if nodes.lge is not None else \
-            mrml.volume_node_from_array(None, result.labels.astype("float32"), study, "geometry")  # not in the scene
-        nodes.segmentation = self._commit_segmentation(seg_new, segmentation_node, overwrite, geometry, result.labels, study)
+        nodes.segmentation = self._commit_segmentation(seg_new, segmentation_node, overwrite, nodes.lge, result.labels, study)
         nodes.table = self._commit_table(table_new, table_node, overwrite, TABLE_NAME)
         nodes.rv_anterior, nodes.rv_inferior = self._commit_insertions(result.quantification, study, rv_anterior_node,
                                                                        rv_inferior_node)
@@ -237,7 +235,8 @@ class PipelineLogic:
             mrml.segmentation_node_from_labels(None, labels, study, target.GetName(), node=target)
         if target.GetDisplayNode() is None:
             target.CreateDefaultDisplayNodes()
-        target.SetReferenceImageGeometryParameterFromVolumeNode(source_volume)
+        if source_volume is not None:  # else the study's geometry, set by segmentation_node_from_labels, stays
+            target.SetReferenceImageGeometryParameterFromVolumeNode(source_volume)
         return target
 
     def _commit_insertions(self, quantification, study: CineStudy, anterior_node, inferior_node):
