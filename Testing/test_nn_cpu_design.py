@@ -17,7 +17,15 @@ from pscgan.nn.summary import CinePath, CineSkip, TemporalSummary, TimeWeighting
 from training.config import configs, get_training_config
 from training.export import export_run
 from training.phases import phases_for
-from training.trainer import Trainer, TrainOptions, fitting_epochs, phase_budgets, scheduled_lr, warm_start
+from training.trainer import (
+    Trainer,
+    TrainOptions,
+    fitting_epochs,
+    phase_budgets,
+    phase_learning_rate,
+    scheduled_lr,
+    warm_start,
+)
 
 
 def _cine(b=2, t=8, s=16, seed=0):
@@ -114,6 +122,18 @@ def test_a_warm_started_segmentation_generator_starts_as_the_first_phase(name):
     condition = torch.rand(2, 1, cfg.size, cfg.size) * 2 - 1
     with torch.no_grad():
         assert torch.allclose(model.seg(cine, condition), model.pri(cine, None), atol=1e-5)
+
+
+def test_phase_learning_rates_scale_each_phase_and_its_schedule():
+    paper = get_training_config("paper")
+    assert [phase_learning_rate(paper, i, 3) for i in range(3)] == [paper.learning_rate] * 3
+    scaled = paper.with_changes(phase_lr_scales=(1.0, 0.5, 0.1))
+    assert [phase_learning_rate(scaled, i, 3) for i in range(3)] == pytest.approx([1e-3, 5e-4, 1e-4])
+    assert phase_learning_rate(scaled, 0, 1) == paper.learning_rate  # one joint phase: the scales are for three
+    linear = scaled.with_changes(lr_schedule="linear")
+    assert scheduled_lr(linear, 2, 4, phase_learning_rate(linear, 2, 3)) == pytest.approx(1e-4 * 0.5)
+    with pytest.raises(ValueError, match="phase_lr_scales"):
+        phase_learning_rate(paper.with_changes(phase_lr_scales=(1.0, 0.0, 1.0)), 0, 3)
 
 
 def test_budget_shares_split_the_minutes():

@@ -84,14 +84,27 @@ def make_optimizer(training, params, betas) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=training.learning_rate, betas=betas)
 
 
-def scheduled_lr(training, epoch: int, epochs: int) -> float:
-    """Generator learning rate of `epoch` (0-based) of a phase of `epochs`: constant (paper) or
-    linear decay from training.learning_rate towards 0 (the last epoch runs at lr / epochs)."""
-    if training.lr_schedule == "constant":
+def phase_learning_rate(training, phase_index: int, phases: int) -> float:
+    """The generator's starting learning rate in phase `phase_index` of `phases`: learning_rate times the
+    phase's entry of training.phase_lr_scales (all 1 when None, or when the scales are for another number
+    of phases: a run without the progressive phases)."""
+    scales = training.phase_lr_scales
+    if scales is None or len(scales) != phases:
         return training.learning_rate
+    if any(s <= 0 for s in scales):
+        raise ValueError(f"phase_lr_scales {scales} must be positive")
+    return training.learning_rate * scales[phase_index]
+
+
+def scheduled_lr(training, epoch: int, epochs: int, base_lr: float | None = None) -> float:
+    """Generator learning rate of `epoch` (0-based) of a phase of `epochs` starting at `base_lr` (default
+    training.learning_rate): constant (paper) or linear decay towards 0 (the last epoch runs at lr / epochs)."""
+    lr = training.learning_rate if base_lr is None else base_lr
+    if training.lr_schedule == "constant":
+        return lr
     if training.lr_schedule != "linear":
         raise ValueError(f"unknown lr_schedule {training.lr_schedule!r}; choose constant or linear")
-    return training.learning_rate * (1.0 - epoch / max(epochs, 1))
+    return lr * (1.0 - epoch / max(epochs, 1))
 
 
 def warm_start(dst: torch.nn.Module, src: torch.nn.Module) -> int:
@@ -338,6 +351,7 @@ class Trainer:
             model.requires_grad_(False)
             gen.requires_grad_(True)
             opt_g = make_optimizer(training, gen.parameters(), opt.betas)
+            phase_lr = phase_learning_rate(training, pi, len(self.phases))
             d_params = [p for k in keys for p in discs[k].parameters()] if discs is not None else []
             opt_d = torch.optim.Adam(d_params, lr=training.learning_rate, betas=opt.betas) if d_params else None
             first = start_epoch if pi == start_phase else 0
@@ -360,7 +374,7 @@ class Trainer:
             ep = first
             self._planned = planned
             while ep < planned:
-                set_learning_rate(opt_g, scheduled_lr(training, ep, planned))
+                set_learning_rate(opt_g, scheduled_lr(training, ep, planned, phase_lr))
                 t_epoch = time.perf_counter()
                 last = self._epoch(model, discs, gen_w, d_w, opt_g, opt_d, pi, ep)
                 epoch_times.append(time.perf_counter() - t_epoch)
