@@ -16,4 +16,6 @@ def new_figure(width_in: float, height_in: float):
 
 
 def save_png(fig, out_png: Path, dpi: int = 110) -> Path:
-    return write_file(Path(out_png), lambda tmp: fig.savefig(str(tmp), dpi=dpi, format="png"), suffix=".png")
+    """Write `fig` as PNG; zlib level 1: about a quarter larger files than the default level 6, about a fifth less time."""
+    return write_file(Path(out_png), lambda tmp: fig.savefig(str(tmp), dpi=dpi, format="png", pil_kwargs={"compress_level": 1}),
+                      suffix=".png")
