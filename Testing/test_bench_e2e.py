@@ -11,7 +11,7 @@ from evaluation.bench_e2e import main
 KEYS = {
     "bundle", "bundle_note", "config", "device", "threads", "slices", "roi_shape", "files_written", "e2e_seconds",
     "e2e_seconds_per_slice", "pscgan_ms_per_slice", "pscgan_params", "pscgan_linear_param_fraction", "unet_base_width", "unet_params",
-    "unet_ms_per_slice", "ratio_pscgan_to_unet",
+    "unet_ms_per_slice", "ratio_pscgan_to_unet", "e2e_stage_seconds",
 }
 
 
@@ -45,8 +45,14 @@ def test_bench_e2e_tiny_writes_json_with_all_keys(tmp_path, capsys, monkeypatch)
     for other in (r["unet_base_width"] - 1, r["unet_base_width"] + 1):
         if other >= 1:
             assert gap <= abs(parameter_count(UNet3D(cfg, 4, other)) - r["pscgan_params"])
+    from evaluation.bench_e2e import STAGES
+
+    stages = r["e2e_stage_seconds"]
+    assert list(stages) == list(STAGES) and all(v > 0 for v in stages.values())
+    assert sum(stages.values()) < 3 * r["e2e_seconds"]["max"]  # the stages are parts of one infer, not more
     assert r["ratio_pscgan_to_unet"] == pytest.approx(r["pscgan_ms_per_slice"]["median"] / r["unet_ms_per_slice"]["median"], rel=0.02)
-    assert "PSCGAN / U-Net" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "PSCGAN / U-Net" in printed and "report.png (s)" in printed
 
 
 def test_bench_e2e_rejects_bad_arguments(tmp_path, capsys):

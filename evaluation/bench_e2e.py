@@ -9,6 +9,10 @@
    median, min and max over `--repeats` runs.
 3. Per-slice model latency: `Predictor.predict` on one (1, frames, size, size) ROI of that study,
    median over `--latency-repeats` runs after `--warmup` runs, torch threads = `--threads`.
+3b. Where the end-to-end time goes: the stages of `pscgan infer` timed one by one, in its order, over
+   `--repeats` runs (medians): loading the bundle, reading the study, `run_study` (LV localisation,
+   preprocessing, the three generators, paste-back, metrics), writing the volumes, MRML files and metrics
+   (`write_outputs` without the report) and drawing report.png.
 4. The same latency for `pscgan.nn.baselines.UNet3D` (4-class logits) whose width is chosen so that its
    parameter count is closest to the bundle's three generators together (both counts reported),
    and the ratio PSCGAN / U-Net.
@@ -87,6 +91,32 @@ def resolve_bundle(settings: BenchSettings, workdir: Path) -> tuple[Path, str]:
     return path, f"no shipped bundle: random-weight bundle of the '{cfg.name}' configuration (timings only)"
 
 
+STAGES = ("load bundle", "read study", "run_study", "write files", "report.png")
+
+
+def stage_seconds(study_dir: Path, bundle: Path, device: str, out: Path) -> dict[str, float]:
+    """One pass of `pscgan infer`'s stages (`STAGES`), each timed on its own (seconds)."""
+    from pscgan.inference import Predictor
+    from pscgan.io.readers import read_cine
+    from pscgan.outputs import write_outputs, write_report
+    from pscgan.pipeline import run_study
+
+    times: dict[str, float] = {}
+
+    def timed(stage: str, fn: Callable[[], object]):
+        t = time.perf_counter()
+        value = fn()
+        times[stage] = time.perf_counter() - t
+        return value
+
+    predictor = timed("load bundle", lambda: Predictor.load(bundle, device=device))
+    study = timed("read study", lambda: read_cine(study_dir))
+    result = timed("run_study", lambda: run_study(study, predictor))
+    timed("write files", lambda: write_outputs(result, out, report=False))
+    timed("report.png", lambda: write_report(result, out / "report_bench.png"))
+    return times
+
+
 def make_study(folder: Path, slices: int, seed: int) -> Path:
     from pscgan.phantom import generate_study, write_study
 
@@ -114,6 +144,8 @@ def run_benchmark(settings: BenchSettings) -> dict:
             for i in range(settings.repeats):
                 _, written, seconds = infer(study_dir, work / f"out{i}", checkpoint=bundle, device=settings.device, quiet=True)
                 e2e.append(seconds)
+            passes = [stage_seconds(study_dir, bundle, settings.device, work / f"stages{i}") for i in range(settings.repeats)]
+            stages = {stage: round(statistics.median(p[stage] for p in passes), 4) for stage in STAGES}
 
             predictor = Predictor.load(bundle, device=settings.device)
             cfg = predictor.cfg
@@ -151,6 +183,7 @@ def run_benchmark(settings: BenchSettings) -> dict:
         "files_written": sorted(written),
         "e2e_seconds": e2e_stats,
         "e2e_seconds_per_slice": round(e2e_stats["median"] / settings.slices, 4),
+        "e2e_stage_seconds": stages,
         "pscgan_ms_per_slice": p_stats,
         "pscgan_params": pscgan_params,
         "pscgan_linear_param_fraction": round(linear_params / max(pscgan_params, 1), 4),
@@ -170,6 +203,7 @@ def format_table(r: dict) -> str:
         f"bundle: {r['bundle_note']}  (config {r['config']}, device {r['device']}, {r['threads']} threads)",
         f"{'measure':<40}{'median':>10}{'min':>10}{'max':>10}",
         f"{'pscgan infer, ' + str(r['slices']) + ' slices (s)':<40}{e['median']:>10.3f}{e['min']:>10.3f}{e['max']:>10.3f}",
+        *(f"{'  ' + stage + ' (s)':<40}{r['e2e_stage_seconds'][stage]:>10.3f}" for stage in STAGES),
         f"{'PSCGAN 3 generators, ms/slice':<40}{p['median']:>10.2f}{p['min']:>10.2f}{p['max']:>10.2f}",
         f"{'3D U-Net, ms/slice':<40}{u['median']:>10.2f}{u['min']:>10.2f}{u['max']:>10.2f}",
         f"parameters: PSCGAN {r['pscgan_params']:,} ({100 * r['pscgan_linear_param_fraction']:.1f} % in fully connected layers)  U-Net {r['unet_params']:,} (base width {r['unet_base_width']})",
