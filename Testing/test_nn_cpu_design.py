@@ -217,3 +217,23 @@ def test_frozen_generators_keep_their_batch_statistics_while_later_phases_train(
     assert set(after) == {"pri", "sys", "seg"} and after["pri"], "batch-normalised layers in every phase"
     for k, v in after["pri"].items():
         assert torch.equal(after["seg"][k], v), k
+
+
+def test_each_phase_trains_its_generator_and_discriminator_at_its_own_rate(tmp_path):
+    """phase_lr_scales reach the optimisers: read back from the checkpoint written after each phase's epoch."""
+    cfg, training = configs("tiny")
+    training = training.with_changes(phase_lr_scales=(1.0, 0.5, 0.1))
+    data = synthetic_arrays(8, cfg)
+    seen: dict[str, tuple[float, float]] = {}
+
+    def rates(phase, epoch, metrics):
+        saved = torch.load(tmp_path / "checkpoint.pt", weights_only=True)["optimizers"]
+        seen[phase] = (saved["g"]["param_groups"][0]["lr"], saved["d"]["param_groups"][0]["lr"])
+
+    trainer = Trainer(cfg, training, data.subset(range(6)), data.subset(range(6, 8)), tmp_path,
+                      TrainOptions(epochs=1, quiet=True, tensorboard=False))
+    assert trainer.run(on_epoch_end=rates).status == "finished"
+    base = training.learning_rate
+    assert set(seen) == {"pri", "sys", "seg"}
+    for phase, scale in (("pri", 1.0), ("sys", 0.5), ("seg", 0.1)):  # tiny: constant schedule, one epoch
+        assert seen[phase] == pytest.approx((scale * base, scale * base)), phase

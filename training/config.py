@@ -54,8 +54,8 @@ class TrainingConfig(ConfigRecord):
     lr_schedule: str = "constant"
     # How --max-minutes is shared by the phases (pri, sys, seg): None = equally; else relative shares.
     budget_shares: tuple[float, ...] | None = None
-    # The generator's learning rate of each phase (pri, sys, seg) as a multiple of learning_rate (the
-    # schedule applies within each phase); None = learning_rate in every phase (paper).
+    # The learning rate of each phase (pri, sys, seg) as a multiple of learning_rate, for its generator (the
+    # schedule applies within each phase) and its discriminator; None = learning_rate in every phase (paper).
     phase_lr_scales: tuple[float, ...] | None = None
     departures: tuple[str, ...] = field(default_factory=tuple)
 

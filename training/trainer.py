@@ -353,7 +353,9 @@ class Trainer:
             opt_g = make_optimizer(training, gen.parameters(), opt.betas)
             phase_lr = phase_learning_rate(training, pi, len(self.phases))
             d_params = [p for k in keys for p in discs[k].parameters()] if discs is not None else []
-            opt_d = torch.optim.Adam(d_params, lr=training.learning_rate, betas=opt.betas) if d_params else None
+            # the discriminator learns at the phase's rate too (constant), so that a slower phase's generator
+            # is not out-learned by its discriminator
+            opt_d = torch.optim.Adam(d_params, lr=phase_lr, betas=opt.betas) if d_params else None
             first = start_epoch if pi == start_phase else 0
             if pi == start_phase and saved_opt is not None and start_epoch > 0:
                 opt_g.load_state_dict(saved_opt["g"])
