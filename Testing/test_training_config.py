@@ -21,7 +21,8 @@ from training.export import export_run
 def _flat(name: str) -> dict:
     """The one dict a bundle or checkpoint of `name` stored before the split (lists as JSON gives them)."""
     cfg, training = configs(name)
-    d = {**training.to_dict(), **cfg.to_dict(), "departures": [*cfg.departures, *training.departures]}
+    legacy = {k: v for k, v in training.to_dict().items() if k in LEGACY_TRAINING_KEYS or k == "name"}  # options added later never were in one
+    d = {**legacy, **cfg.to_dict(), "departures": [*cfg.departures, *training.departures]}
     d["cine_skip_channels"] = 0  # a retired key old bundles hold
     return json.loads(json.dumps(d))
 
