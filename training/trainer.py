@@ -85,9 +85,10 @@ def make_optimizer(training, params, betas) -> torch.optim.Optimizer:
 
 
 def phase_learning_rate(training, phase_index: int, phases: int) -> float:
-    """The generator's starting learning rate in phase `phase_index` of `phases`: learning_rate times the
-    phase's entry of training.phase_lr_scales (all 1 when None, or when the scales are for another number
-    of phases: a run without the progressive phases)."""
+    """The learning rate of phase `phase_index` of `phases` (its generator's starting rate, its discriminator's
+    constant rate): learning_rate times the phase's entry of training.phase_lr_scales (all 1 when None, or when
+    the scales are for another number of phases: a run without the progressive phases). Every scale is checked
+    on each call, so bad scales stop a run at its first phase."""
     scales = training.phase_lr_scales
     if scales is None or len(scales) != phases:
         return training.learning_rate
@@ -353,8 +354,9 @@ class Trainer:
             opt_g = make_optimizer(training, gen.parameters(), opt.betas)
             phase_lr = phase_learning_rate(training, pi, len(self.phases))
             d_params = [p for k in keys for p in discs[k].parameters()] if discs is not None else []
-            # the discriminator learns at the phase's rate too (constant), so that a slower phase's generator
-            # is not out-learned by its discriminator
+            # the phase's discriminator learns at the phase's rate too (constant): both players of a phase at one
+            # rate (a slower phase III with a full-rate D_Seg saw D out-learn G; slowing both did not pay either:
+            # Resources/results/candidate_seg_lr/README.md)
             opt_d = torch.optim.Adam(d_params, lr=phase_lr, betas=opt.betas) if d_params else None
             first = start_epoch if pi == start_phase else 0
             if pi == start_phase and saved_opt is not None and start_epoch > 0:
