@@ -104,9 +104,9 @@ def phantom_slices(seed: int, n_cases: int, level: str | None = None, version: s
     """Yield (label, cine ED frame, blood, myo, spacing) of phantom cases (seed, 0..n-1) of generator `version`
     (default: the default version)."""
     from pscgan import labels as L
-    from pscgan.phantom import GENERATOR_VERSION, generate_case, phantom_config
+    from pscgan.phantom import generate_case, phantom_config
 
-    cfg = phantom_config(version or GENERATOR_VERSION)
+    cfg = phantom_config(version)
     for index in range(n_cases):
         case = generate_case(seed, index, cfg, level=level)
         lab = case.labels

@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..phantom import GENERATOR_VERSION, generate_dataset, generate_study, phantom_config, write_study
+    from ..phantom import generate_dataset, generate_study, phantom_config, write_study
     from ..phantom.dataset import check_output_folder
 
     if args.frames < 8:
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.study is not None and args.study < 1:
         raise InputError(f"--study {args.study}: must be at least 1 slice")
     out = check_output_folder(args.out)
-    cfg = phantom_config(args.generator_version or GENERATOR_VERSION, frames=int(args.frames))
+    cfg = phantom_config(args.generator_version, frames=int(args.frames))
     start = time.perf_counter()
     if args.study is not None:
         folder = write_study(generate_study(args.seed, args.study, cfg), out)

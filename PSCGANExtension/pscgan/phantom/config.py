@@ -1,8 +1,9 @@
 """PhantomConfig: every tunable range of the phantom in one place."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from ..errors import InputError
 from .contrast import SequenceConfig
 
 GENERATOR_VERSION = "phantom-1.3"  # the default: the shipped model's training and test data (PhantomConfig())
@@ -100,12 +101,10 @@ NEWER_VERSIONS: dict[str, dict] = {
 VERSIONS = (GENERATOR_VERSION, *NEWER_VERSIONS)
 
 
-def phantom_config(version: str = GENERATOR_VERSION, **changes) -> PhantomConfig:
-    """The PhantomConfig of generator `version` (one of VERSIONS), with `changes` on top."""
-    from dataclasses import replace
-
+def phantom_config(version: str | None = None, **changes) -> PhantomConfig:
+    """The PhantomConfig of generator `version` (one of VERSIONS; None: the default GENERATOR_VERSION), with
+    `changes` on top."""
+    version = version or GENERATOR_VERSION
     if version not in VERSIONS:
-        from ..errors import InputError
-
         raise InputError(f"phantom generator version {version!r}: choose one of {', '.join(VERSIONS)}")
     return replace(PhantomConfig(), version=version, **NEWER_VERSIONS.get(version, {}), **changes)
