@@ -57,26 +57,38 @@ def assert_bullseye_shows(saved, ax, values: dict) -> None:
         assert np.allclose(got, bullseye_colour(value), atol=0.03), (segment, value, got)
 
 
-def _window(image: np.ndarray, shown: np.ndarray) -> tuple[slice, slice]:
-    """Where in `image` the panel's (cropped) picture `shown` was taken from."""
-    h, w = shown.shape
-    for r in range(image.shape[0] - h + 1):
-        for c in range(image.shape[1] - w + 1):
-            if np.allclose(image[r : r + h, c : c + w], shown):
+def _first_tile(ax) -> tuple[np.ndarray, np.ndarray]:
+    """The first (top) slice's tile of a panel column: (grey values, overlay alpha); tiles are stacked top to
+    bottom with rows of NaN between them."""
+    shown = np.ma.filled(np.asarray(ax.images[0].get_array(), float), np.nan)
+    gaps = np.flatnonzero(np.isnan(shown).all(axis=1))
+    height = gaps[0] if len(gaps) else shown.shape[0]
+    alpha = np.asarray(ax.images[1].get_array(), float)[:height, :, 3]
+    return shown[:height], alpha
+
+
+def _window(labels: np.ndarray, alpha: np.ndarray) -> tuple[slice, slice]:
+    """Where in `labels` the tile was cropped from: the window whose tissue (labels > 0) is where the overlay is drawn."""
+    h, w = alpha.shape
+    for r in range(labels.shape[0] - h + 1):
+        for c in range(labels.shape[1] - w + 1):
+            if np.array_equal(labels[r : r + h, c : c + w] > 0, alpha > 0):
                 return slice(r, r + h), slice(c, c + w)
-    raise AssertionError("the segmentation panel does not show the given image")
+    raise AssertionError("the segmentation panel does not show the given labels")
 
 
 def assert_overlay_shows_labels(saved, ax, labels: np.ndarray, image: np.ndarray) -> None:
-    """Inside each class of `labels`, the segmentation panel (drawn over `image`) shows that class's colour."""
+    """The first slice of the segmentation column shows `image` in grey and, inside each class of `labels`, that
+    class's colour blended over it."""
     from scipy import ndimage
 
     from pscgan.report.case import OVERLAY_ALPHA
 
-    background = ax.images[0]
-    shown = np.asarray(background.get_array(), float)
-    lab = labels[_window(np.asarray(image, float), shown)]
-    under = background.to_rgba(shown)[..., :3]
+    grey, alpha = _first_tile(ax)
+    window = _window(labels, alpha)
+    lab = labels[window]
+    assert np.corrcoef(grey.ravel(), np.asarray(image, float)[window].ravel())[0, 1] > 0.9  # the image, windowed
+    under = ax.images[0].to_rgba(grey)[..., :3]
     for label in (BLOOD_POOL, HEALTHY_MYOCARDIUM, SCAR):
         inside = np.argwhere(ndimage.binary_erosion(lab == label))
         assert len(inside) >= 3, f"label {label} is not in the panel"
@@ -147,6 +159,12 @@ def test_study_report_artifact(artifacts_dir, monkeypatch):
     assert read_png(path).shape[0] > 400
     saved = capture.saved[0]
     assert_overlay_shows_labels(saved, saved.axes("segmentation"), labels[0], lge[0])
+    # one row per slice: four tiles in every column (three gaps), labelled with the slice and its level
+    shown = np.ma.filled(np.asarray(saved.axes("segmentation").images[0].get_array(), float), np.nan)
+    gap_rows = np.isnan(shown).all(axis=1)
+    assert np.count_nonzero(np.diff(gap_rows.astype(int)) == 1) == 3
+    first = saved.axes("ED (frame 1)")
+    assert [t.get_text() for t in first.get_yticklabels()] == [f"slice {k + 1} ({lv})" for k, lv in enumerate(levels)]
     values = combine_segments(quant)
     assert {n for n, v in values.items() if v.transmurality_pct} & {1, 2, 13}  # basal and apical scar shown too
     assert_bullseye_shows(saved, saved.axes("AHA transmurality (%)"), values)

@@ -4,7 +4,10 @@ Layout: one row per slice (at most `MAX_ROWS`; with more, evenly spaced slices a
 LV tissue), columns: cine at ED, cine at ES, synthesised LGE, reference LGE (only when given),
 segmentation over the synthesised LGE (or the ED frame) in the Slicer segment colours
 (`pscgan.labels.COLORS`); on the right the AHA bullseye of transmurality over all slices and the
-figures. Large images are cropped around the LV so that the heart fills the panels.
+figures. Large images are cropped around the LV so that the heart fills the panels: one window size for
+all rows (the largest LV's), each around its own slice's LV, so every row has the same scale. Each panel
+column is one image (a tile per row) in one Axes, not an Axes per panel: matplotlib's cost is per Axes
+(a 12-slice report took about 1.3 s with 51 Axes).
 ES, when not given, is the frame in which the blood pool (labels == 1) is darkest on average: the
 bright blood pool is smallest at end-systole (a heuristic; pass es_index when it is known).
 """
@@ -62,21 +65,24 @@ def pick_slices(labels: np.ndarray, max_rows: int = MAX_ROWS) -> list[int]:
     return [with_lv[i] for i in sorted(set(picks))]
 
 
-def crop_box(labels: np.ndarray, center_rc: tuple[float, float] | None) -> tuple[slice, slice]:
-    """A square window around the LV (about 1.6 x its radius), the whole image when that is small."""
-    rows, cols = labels.shape
-    if max(rows, cols) <= 2 * MIN_HALF_WIDTH + 16:
-        return slice(0, rows), slice(0, cols)
+def lv_center_and_half_width(labels: np.ndarray, center_rc: tuple[float, float] | None) -> tuple[tuple[float, float] | None, int]:
+    """Centre (row, col) of the LV (`center_rc` when given, else the mean of its pixels; None without LV) and the
+    half width of a square window that holds it (about 1.6 x its radius, at least `MIN_HALF_WIDTH`)."""
     lv = np.isin(labels, (BLOOD_POOL, HEALTHY_MYOCARDIUM, SCAR))
+    if not lv.any():
+        return center_rc, MIN_HALF_WIDTH
+    rr, cc = np.nonzero(lv)
     if center_rc is None:
-        if not lv.any():
-            return slice(0, rows), slice(0, cols)
-        rr, cc = np.nonzero(lv)
         center_rc = (rr.mean(), cc.mean())
-    half = MIN_HALF_WIDTH
-    if lv.any():
-        rr, cc = np.nonzero(lv)
-        half = max(half, int(1.6 * np.hypot(rr - center_rc[0], cc - center_rc[1]).max()) + 4)
+    return center_rc, max(MIN_HALF_WIDTH, int(1.6 * np.hypot(rr - center_rc[0], cc - center_rc[1]).max()) + 4)
+
+
+def crop_box(shape: tuple[int, int], center_rc: tuple[float, float] | None, half: int) -> tuple[slice, slice]:
+    """The square window of half width `half` around `center_rc`, moved inside the image; the whole image when
+    it is small or there is no centre."""
+    rows, cols = shape
+    if max(rows, cols) <= 2 * MIN_HALF_WIDTH + 16 or center_rc is None:
+        return slice(0, rows), slice(0, cols)
     out = []
     for extent, centre in zip((rows, cols), center_rc):
         size = min(2 * half, extent)
@@ -95,17 +101,43 @@ def overlay_rgba(labels: np.ndarray) -> np.ndarray:
     return rgba
 
 
-def _show(ax, image, title: str | None, cmap="gray") -> None:
-    if image is None:
+def window_01(image: np.ndarray) -> np.ndarray:
+    """Grey values in [0, 1]: the image's 1st to 99.5th percentile stretched over the grey scale, clipped."""
+    lo, hi = np.percentile(image, [1, 99.5])
+    hi = hi if hi > lo else lo + 1
+    return np.clip((np.asarray(image, np.float32) - lo) / (hi - lo), 0.0, 1.0)
+
+
+def stack_tiles(tiles: Sequence[np.ndarray], gap: int) -> np.ndarray:
+    """Tiles of one shape ((H, W) grey or (H, W, 4) RGBA), top to bottom, `gap` rows apart; the gaps are NaN
+    (grey: drawn in the figure's colour) or transparent (RGBA)."""
+    first = tiles[0]
+    fill = np.nan if first.ndim == 2 else 0.0
+    out = np.full((len(tiles) * (first.shape[0] + gap) - gap, *first.shape[1:]), fill, np.float32)
+    for i, tile in enumerate(tiles):
+        top = i * (first.shape[0] + gap)
+        out[top : top + first.shape[0]] = tile
+    return out
+
+
+def _show_column(ax, tiles: Sequence[np.ndarray] | None, title: str, gap: int, overlay: Sequence[np.ndarray] | None = None) -> None:
+    """One panel column: its tiles (one per shown slice) in one image, the overlay's RGBA tiles drawn over them."""
+    import matplotlib
+
+    if tiles is None:
         ax.text(0.5, 0.5, "not available", ha="center", va="center", fontsize=8, transform=ax.transAxes)
         ax.set_facecolor((0.15, 0.15, 0.15))
     else:
-        lo, hi = np.percentile(image, [1, 99.5])
-        ax.imshow(image, cmap=cmap, vmin=lo, vmax=hi if hi > lo else lo + 1, interpolation="nearest")
+        cmap = matplotlib.colormaps["gray"].with_extremes(bad=(1.0, 1.0, 1.0, 0.0))
+        ax.imshow(stack_tiles([window_01(t) for t in tiles], gap), cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
+        if overlay is not None:
+            ax.imshow(stack_tiles(overlay, gap), interpolation="nearest")
+        ax.set_anchor("N")  # a column shorter than its box sits under its title
+        for side in ax.spines.values():
+            side.set_visible(False)
     ax.set_xticks([])
     ax.set_yticks([])
-    if title:
-        ax.set_title(title, fontsize=8)
+    ax.set_title(title, fontsize=8)
 
 
 def _quant_list(quantification, n: int) -> list[SliceQuantification | None]:
@@ -194,32 +226,39 @@ def draw_case_report(out_png: Path, cine_frames: np.ndarray | None, labels: np.n
                             left=0.3 / width, right=1 - 0.6 / width, bottom=0.1 / height, top=1 - 0.55 / height,
                             wspace=0.06, hspace=0.3 if single else 0.06)
 
-    def place(row: int, k: int):
-        return grid[k // per_row, k % per_row] if single else grid[row, k]
+    def place(k: int):  # panel column k: one slice wraps its panels onto two rows, a study's columns span all rows
+        return grid[k // per_row, k % per_row] if single else grid[:, k]
 
     has_lv = [bool(np.isin(lab[s], (BLOOD_POOL, HEALTHY_MYOCARDIUM, SCAR)).any()) for s in range(n)]
     lv_slices = [s for s in range(n) if has_lv[s]]
-    for i, s in enumerate(rows):
-        q = quant[s]
-        # a slice without LV shares the window of the nearest slice with LV, so all rows show the same region
-        source = s if has_lv[s] or not lv_slices else min(lv_slices, key=lambda k: abs(k - s))
-        box = crop_box(lab[source], None if quant[source] is None else quant[source].center_rc)
-        heading = single or i == 0
-        panels: list[tuple[np.ndarray | None, str]] = []
-        if cine is not None:
-            panels += [(cine[s, ed_index], f"ED (frame {ed_index + 1})"), (cine[s, es_index], f"ES (frame {es_index + 1})")]
-        panels.append((None if syn is None else syn[s], "LGE-equivalent"))
-        if ref is not None:
-            panels.append((ref[s], "reference LGE"))
-        for k, (image, name) in enumerate(panels):
-            ax = fig.add_subplot(place(i, k))
-            _show(ax, None if image is None else image[box], name if heading else None)
-            if k == 0:
-                ax.set_ylabel(f"slice {s + 1}" + ("" if q is None else f" ({q.level})"), fontsize=8)
-        ax = fig.add_subplot(place(i, len(panels)))
-        background = syn[s] if syn is not None else (cine[s, ed_index] if cine is not None else np.zeros(lab[s].shape))
-        _show(ax, background[box], "segmentation" if heading else None)
-        ax.imshow(overlay_rgba(lab[s][box]), interpolation="nearest")
+    # every row shows the same window size around its own LV centre (one scale for the study); a slice
+    # without LV shares the window of the nearest slice with LV, so all rows show the same region
+    centres = {s: lv_center_and_half_width(lab[s], None if quant[s] is None else quant[s].center_rc) for s in set(rows) | set(lv_slices)}
+    half = max((centres[s][1] for s in lv_slices), default=MIN_HALF_WIDTH)
+    boxes = [crop_box(lab.shape[1:], centres[s if has_lv[s] or not lv_slices else min(lv_slices, key=lambda k: abs(k - s))][0], half)
+             for s in rows]
+    # one image per panel column (a tile per shown slice) instead of an Axes per panel: matplotlib's cost is per Axes
+    columns: list[tuple[str, list[np.ndarray] | None]] = []
+    if cine is not None:
+        columns += [(f"ED (frame {ed_index + 1})", [cine[s, ed_index] for s in rows]),
+                    (f"ES (frame {es_index + 1})", [cine[s, es_index] for s in rows])]
+    columns.append(("LGE-equivalent", None if syn is None else [syn[s] for s in rows]))
+    if ref is not None:
+        columns.append(("reference LGE", [ref[s] for s in rows]))
+    background = syn if syn is not None else (cine[:, ed_index] if cine is not None else np.zeros(lab.shape))
+    gap = max(1, round(0.06 * 2 * half))
+    axes = []
+    for k, (name, images) in enumerate(columns):
+        ax = fig.add_subplot(place(k))
+        _show_column(ax, None if images is None else [im[box] for im, box in zip(images, boxes)], name, gap)
+        axes.append(ax)
+    ax = fig.add_subplot(place(len(columns)))
+    _show_column(ax, [background[s][box] for s, box in zip(rows, boxes)], "segmentation", gap,
+                 overlay=[overlay_rgba(lab[s][box]) for s, box in zip(rows, boxes)])
+    tile = boxes[0][0].stop - boxes[0][0].start
+    axes[0].set_yticks([i * (tile + gap) + (tile - 1) / 2 for i in range(len(rows))],
+                       [f"slice {s + 1}" + ("" if quant[s] is None else f" ({quant[s].level})") for s in rows], fontsize=8, rotation=90, va="center")
+    axes[0].tick_params(axis="y", length=0, pad=2)
 
     split = max(1, math.ceil(n_rows * 0.6)) if n_rows > 2 else 1
     bull_ax = fig.add_subplot(grid[:split, per_row:])
