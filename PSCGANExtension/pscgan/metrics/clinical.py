@@ -32,6 +32,7 @@ import numpy as np
 from ..errors import InputError, plain
 from ..labels import BLOOD_POOL, HEALTHY_MYOCARDIUM, SCAR, checked_label_values
 from .aha import SEGMENT_NAMES, aha_segment_map, check_level, sector_start_deg, segment_of_angles, segments_for_level
+from .rays import first_wall_run, sample_rays
 
 TRANSMURALITY_CATEGORIES: tuple[str, ...] = ("0", "1-25", "26-50", "51-75", "76-100")
 NOT_MEASURED = "not measured"
@@ -159,24 +160,14 @@ def ray_transmurality(labels: np.ndarray, center_rc: tuple[float, float],
     r0, c0 = float(center_rc[0]), float(center_rc[1])
     max_radius = math.hypot(max(r0, lab.shape[0] - 1 - r0), max(c0, lab.shape[1] - 1 - c0)) + 1.0
     dist = np.arange(0.0, max_radius, settings.ray_step_px)  # (S,)
-    theta = np.radians(angles)[:, None]
-    rows = np.rint(r0 - dist[None, :] * np.sin(theta)).astype(np.int64)  # (N, S)
-    cols = np.rint(c0 + dist[None, :] * np.cos(theta)).astype(np.int64)
-    inside = (rows >= 0) & (rows < lab.shape[0]) & (cols >= 0) & (cols < lab.shape[1])
-    sampled = np.where(inside, lab[np.clip(rows, 0, lab.shape[0] - 1), np.clip(cols, 0, lab.shape[1] - 1)], 0)
-    is_myo = (sampled == HEALTHY_MYOCARDIUM) | (sampled == SCAR)  # (N, S)
-    is_scar = sampled == SCAR
-    gap_samples = int(math.ceil(settings.wall_gap_px / settings.ray_step_px))
-    fraction = np.full(n_rays, np.nan)
-    for k in range(n_rays):
-        hits = np.flatnonzero(is_myo[k])
-        if hits.size == 0:
-            continue
-        breaks = np.flatnonzero(np.diff(hits) > gap_samples + 1)
-        end = hits[breaks[0]] if breaks.size else hits[-1]
-        wall = slice(hits[0], end + 1)
-        myo = int(is_myo[k, wall].sum())
-        fraction[k] = is_scar[k, wall].sum() / myo
+    sampled = sample_rays(lab, (r0, c0), angles, dist)  # (N, S)
+    is_myo = (sampled == HEALTHY_MYOCARDIUM) | (sampled == SCAR)
+    has_wall, first, last = first_wall_run(is_myo, int(math.ceil(settings.wall_gap_px / settings.ray_step_px)))
+    steps = np.arange(dist.size)[None, :]
+    wall = (steps >= first[:, None]) & (steps <= last[:, None])  # (N, S): the first wall crossing
+    myo = (is_myo & wall).sum(axis=1)
+    scar = ((sampled == SCAR) & wall).sum(axis=1)
+    fraction = np.where(has_wall, scar / np.maximum(myo, 1), np.nan)
     return angles, fraction
 
 

@@ -45,6 +45,7 @@ from ..errors import InputError
 from ..labels import BLOOD_POOL, HEALTHY_MYOCARDIUM, SCAR
 from .aha import DEFAULT_ANTERIOR_INSERTION_DEG, DEFAULT_SEPTAL_OFFSET_DEG, angle_deg
 from .clinical import check_labels, check_spacing, lv_center
+from .rays import first_wall_run, sample_rays
 
 
 @dataclass(frozen=True)
@@ -73,22 +74,10 @@ class RVInsertion:
 
 def _epicardial_radius(myo: np.ndarray, center: tuple[float, float], step: float) -> np.ndarray:
     """Outer radius (px) of the first wall crossing on each of 360 rays at k + 0.5 degrees; NaN if none."""
-    r0, c0 = center
-    max_radius = math.hypot(*myo.shape)
-    dist = np.arange(0.0, max_radius, step)  # (S,)
-    theta = np.radians(np.arange(360) + 0.5)[:, None]
-    rows = np.rint(r0 - dist * np.sin(theta)).astype(np.int64)  # (360, S)
-    cols = np.rint(c0 + dist * np.cos(theta)).astype(np.int64)
-    inside = (rows >= 0) & (rows < myo.shape[0]) & (cols >= 0) & (cols < myo.shape[1])
-    hit = inside & myo[np.clip(rows, 0, myo.shape[0] - 1), np.clip(cols, 0, myo.shape[1] - 1)]
-    radius = np.full(360, np.nan)
-    gap = int(math.ceil(2.0 / step))
-    for k in range(360):
-        idx = np.flatnonzero(hit[k])
-        if idx.size:
-            breaks = np.flatnonzero(np.diff(idx) > gap + 1)
-            radius[k] = dist[idx[breaks[0]] if breaks.size else idx[-1]]
-    return radius
+    dist = np.arange(0.0, math.hypot(*myo.shape), step)  # (S,)
+    hit = sample_rays(myo, center, np.arange(360) + 0.5, dist, outside=False)  # (360, S)
+    has_wall, _, last = first_wall_run(hit, int(math.ceil(2.0 / step)))
+    return np.where(has_wall, dist[last], np.nan)
 
 
 def _disk(radius_px: float) -> np.ndarray:
