@@ -178,3 +178,20 @@ def test_time_budget_is_shared_by_the_phases_so_every_phase_trains(tiny_cfg, tin
         rows = list(csv.DictReader(fh))
     assert [r["phase"] for r in rows] == ["pri", "sys", "seg"]
     assert result.epochs_run == 3
+
+
+def test_mask_discriminator_input_one_hot_with_the_softmax_gradient(tiny_training):
+    """mask_disc_input="onehot": D sees exactly the one-hot arg max (like a real mask), and G still gets a gradient."""
+    from training.phases import disc_input
+
+    torch.manual_seed(0)
+    logits = torch.randn(2, 4, 8, 8, requires_grad=True)
+    soft = disc_input("seg", logits)
+    assert torch.allclose(soft, torch.softmax(logits, dim=1))  # the paper's default
+    hard = disc_input("seg", logits, "onehot")
+    assert set(hard.unique().tolist()) == {0.0, 1.0} and torch.equal(hard.argmax(1), logits.argmax(1))
+    assert torch.equal(hard.sum(1), torch.ones(2, 8, 8))
+    (hard * torch.randn_like(hard)).sum().backward()
+    assert logits.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="mask_disc_input"):
+        LossSet(tiny_training.with_changes(mask_disc_input="argmax"))

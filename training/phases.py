@@ -76,9 +76,21 @@ def generator_outputs(model: nn.Module, phase: str, batch: Batch, gen: nn.Module
     return {phase: gen(batch.cine, return_cond)}
 
 
-def disc_input(key: str, output: Tensor) -> Tensor:
-    """What D sees of a generator output: class probabilities for masks, the image itself for the LGE."""
-    return output if key == "sys" else torch.softmax(output, dim=1)
+MASK_DISC_INPUTS = ("softmax", "onehot")
+
+
+def disc_input(key: str, output: Tensor, mask_input: str = "softmax") -> Tensor:
+    """What D sees of a generator output: the image itself for the LGE; for a mask (B, K, H, W) the class
+    probabilities ("softmax", the paper) or the one-hot of their arg max carrying the probabilities' gradient
+    ("onehot", a straight-through estimator). Real masks are one-hot, so with "softmax" D can tell a generated
+    mask by its soft values alone, whatever its shape; with "onehot" both look alike and only shape is left."""
+    if key == "sys":
+        return output
+    prob = torch.softmax(output, dim=1)
+    if mask_input == "softmax":
+        return prob
+    hard = F.one_hot(prob.argmax(dim=1), prob.shape[1]).permute(0, 3, 1, 2).to(prob.dtype)  # (B, K, H, W)
+    return hard + (prob - prob.detach())  # exactly `hard` in value
 
 
 def real_input(key: str, batch: Batch) -> Tensor:
@@ -107,6 +119,8 @@ class LossSet:
         self.losses = losses
         if training.adversarial_loss not in losses.ADVERSARIAL_LOSSES:
             raise ValueError(f"unknown adversarial loss {training.adversarial_loss!r}")
+        if training.mask_disc_input not in MASK_DISC_INPUTS:
+            raise ValueError(f"unknown mask_disc_input {training.mask_disc_input!r}; choose one of {', '.join(MASK_DISC_INPUTS)}")
         kind = training.adversarial_loss
         self.adv_d = lambda real, fake: losses.adversarial_d(kind, real, fake)
         self.adv_g = lambda fake: losses.adversarial_g(kind, fake)
@@ -116,7 +130,7 @@ class LossSet:
         """One D loss; real and fake go through D in ONE forward (DistributedDataParallel-friendly)."""
         training = self.training
         real = real_input(key, batch)
-        fake = disc_input(key, fake_out).detach()
+        fake = disc_input(key, fake_out, training.mask_disc_input).detach()
         n = real.shape[0]
         out = disc(torch.cat([real, fake], dim=0))
         real_o, fake_o = _split(out, n)
@@ -144,7 +158,7 @@ class LossSet:
             if training.synthetic_regularization:
                 parts["synreg"] = self.losses.synthetic_regularisation(fake_out, training.tv_weight, training.ogs_group_size)
         if disc is not None and training.adversarial:
-            fake_o = disc(disc_input(key, fake_out))
+            fake_o = disc(disc_input(key, fake_out, training.mask_disc_input))
             parts["adv"] = training.adv_weight * self.adv_g(_score(fake_o))
             if key == "sys" and training.content_weight:
                 with torch.no_grad():
