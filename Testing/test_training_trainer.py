@@ -181,7 +181,7 @@ def test_time_budget_is_shared_by_the_phases_so_every_phase_trains(tiny_cfg, tin
 
 
 def test_mask_discriminator_input_one_hot_with_the_softmax_gradient(tiny_training):
-    """mask_disc_input="onehot": D sees exactly the one-hot arg max (like a real mask), and G still gets a gradient."""
+    """seg_disc_input="onehot": D_Seg sees exactly the one-hot arg max (like a real mask), and G still gets a gradient."""
     from training.phases import disc_input
 
     torch.manual_seed(0)
@@ -193,5 +193,7 @@ def test_mask_discriminator_input_one_hot_with_the_softmax_gradient(tiny_trainin
     assert torch.equal(hard.sum(1), torch.ones(2, 8, 8))
     (hard * torch.randn_like(hard)).sum().backward()
     assert logits.grad.abs().sum() > 0
-    with pytest.raises(ValueError, match="mask_disc_input"):
-        LossSet(tiny_training.with_changes(mask_disc_input="argmax"))
+    with pytest.raises(ValueError, match="seg_disc_input"):
+        LossSet(tiny_training.with_changes(seg_disc_input="argmax"))
+    losses = LossSet(tiny_training.with_changes(seg_disc_input="onehot"))
+    assert (losses.mask_input("seg"), losses.mask_input("pri")) == ("onehot", "softmax")

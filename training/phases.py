@@ -76,7 +76,7 @@ def generator_outputs(model: nn.Module, phase: str, batch: Batch, gen: nn.Module
     return {phase: gen(batch.cine, return_cond)}
 
 
-MASK_DISC_INPUTS = ("softmax", "onehot")
+SEG_DISC_INPUTS = ("softmax", "onehot")
 
 
 def disc_input(key: str, output: Tensor, mask_input: str = "softmax") -> Tensor:
@@ -119,18 +119,22 @@ class LossSet:
         self.losses = losses
         if training.adversarial_loss not in losses.ADVERSARIAL_LOSSES:
             raise ValueError(f"unknown adversarial loss {training.adversarial_loss!r}")
-        if training.mask_disc_input not in MASK_DISC_INPUTS:
-            raise ValueError(f"unknown mask_disc_input {training.mask_disc_input!r}; choose one of {', '.join(MASK_DISC_INPUTS)}")
+        if training.seg_disc_input not in SEG_DISC_INPUTS:
+            raise ValueError(f"unknown seg_disc_input {training.seg_disc_input!r}; choose one of {', '.join(SEG_DISC_INPUTS)}")
         kind = training.adversarial_loss
         self.adv_d = lambda real, fake: losses.adversarial_d(kind, real, fake)
         self.adv_g = lambda fake: losses.adversarial_g(kind, fake)
+
+    def mask_input(self, key: str) -> str:
+        """How D of output `key` sees a generated mask (disc_input): D_Seg as the configuration says, D_Pri as the paper."""
+        return self.training.seg_disc_input if key == "seg" else "softmax"
 
     # -- discriminator ------------------------------------------------------------------------
     def discriminator_loss(self, key: str, disc: nn.Module, batch: Batch, fake_out: Tensor) -> Tensor:
         """One D loss; real and fake go through D in ONE forward (DistributedDataParallel-friendly)."""
         training = self.training
         real = real_input(key, batch)
-        fake = disc_input(key, fake_out, training.mask_disc_input).detach()
+        fake = disc_input(key, fake_out, self.mask_input(key)).detach()
         n = real.shape[0]
         out = disc(torch.cat([real, fake], dim=0))
         real_o, fake_o = _split(out, n)
@@ -158,7 +162,7 @@ class LossSet:
             if training.synthetic_regularization:
                 parts["synreg"] = self.losses.synthetic_regularisation(fake_out, training.tv_weight, training.ogs_group_size)
         if disc is not None and training.adversarial:
-            fake_o = disc(disc_input(key, fake_out, training.mask_disc_input))
+            fake_o = disc(disc_input(key, fake_out, self.mask_input(key)))
             parts["adv"] = training.adv_weight * self.adv_g(_score(fake_o))
             if key == "sys" and training.content_weight:
                 with torch.no_grad():
