@@ -72,8 +72,10 @@ def test_an_old_flat_dict_splits_into_architecture_and_training():
         cfg = ModelConfig.from_dict(arch)
         assert cfg.with_changes(departures=()) == get_config(name).with_changes(departures=())
         assert cfg.departures == get_config(name).departures + get_training_config(name).departures  # kept as stored
-        assert TrainingConfig.from_dict({"name": name, **training}).with_changes(departures=()) == \
-            get_training_config(name).with_changes(departures=())
+        read, named = TrainingConfig.from_dict({"name": name, **training}), get_training_config(name)
+        assert {k: getattr(read, k) for k in LEGACY_TRAINING_KEYS} == {k: getattr(named, k) for k in LEGACY_TRAINING_KEYS}
+        newer = {f.name for f in fields(TrainingConfig)} - set(LEGACY_TRAINING_KEYS) - {"name", "departures"}
+        assert {k: getattr(read, k) for k in newer} == {k: getattr(TrainingConfig(), k) for k in newer}  # never stored: defaults
         assert ModelConfig.from_stored(_flat(name)) == cfg
     assert ModelConfig.from_stored(get_config("cpu").to_dict()) == get_config("cpu")  # a new dict as it is
 
