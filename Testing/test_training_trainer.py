@@ -180,7 +180,7 @@ def test_time_budget_is_shared_by_the_phases_so_every_phase_trains(tiny_cfg, tin
     assert result.epochs_run == 3
 
 
-def test_mask_discriminator_input_one_hot_with_the_softmax_gradient(tiny_training):
+def test_seg_discriminator_sees_one_hot_masks_with_the_softmax_gradient(tiny_training):
     """seg_disc_input="onehot": D_Seg sees exactly the one-hot arg max (like a real mask), and G still gets a gradient."""
     from training.phases import disc_input
 

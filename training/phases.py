@@ -3,7 +3,7 @@
 Phases of the progressive cascade (paper section 5, Fig. 7), in order:
   pri: G_Pri(cine) -> mask logits;                 target: labels (mce) ; D_Pri sees softmax / one-hot
   sys: G_Sys(cine | softmax(G_Pri(cine))) -> LGE;  target: LGE           ; D_Sys sees the image
-  seg: G_Seg(cine | G_Sys(...)) -> seg logits;     target: labels (mce) ; D_Seg sees softmax / one-hot
+  seg: G_Seg(cine | G_Sys(...)) -> seg logits;     target: labels (mce) ; D_Seg sees softmax or its one-hot arg max (seg_disc_input) / one-hot
 Earlier generators are frozen (evaluated under no_grad) while a later phase trains. The
 non-progressive ablation has one phase, `joint`: the parallel generator's three outputs are trained
 together with the sum of the three phases' losses.
