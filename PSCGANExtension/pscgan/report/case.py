@@ -233,10 +233,13 @@ def draw_case_report(out_png: Path, cine_frames: np.ndarray | None, labels: np.n
     lv_slices = [s for s in range(n) if has_lv[s]]
     # every row shows the same window size around its own LV centre (one scale for the study); a slice
     # without LV shares the window of the nearest slice with LV, so all rows show the same region
-    centres = {s: lv_center_and_half_width(lab[s], None if quant[s] is None else quant[s].center_rc) for s in set(rows) | set(lv_slices)}
+    def window_source(s: int) -> int:
+        return s if has_lv[s] or not lv_slices else min(lv_slices, key=lambda k: abs(k - s))
+
+    centres = {s: lv_center_and_half_width(lab[s], None if quant[s] is None else quant[s].center_rc)
+               for s in set(lv_slices) | {window_source(s) for s in rows}}
     half = max((centres[s][1] for s in lv_slices), default=MIN_HALF_WIDTH)
-    boxes = [crop_box(lab.shape[1:], centres[s if has_lv[s] or not lv_slices else min(lv_slices, key=lambda k: abs(k - s))][0], half)
-             for s in rows]
+    boxes = [crop_box(lab.shape[1:], centres[window_source(s)][0], half) for s in rows]
     # one image per panel column (a tile per shown slice) instead of an Axes per panel: matplotlib's cost is per Axes
     columns: list[tuple[str, list[np.ndarray] | None]] = []
     if cine is not None:
