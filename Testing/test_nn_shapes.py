@@ -163,6 +163,19 @@ def test_cascade_feeds_each_phase_the_previous_output():
     assert not torch.allclose(ref.seg_logits, out.seg_logits)
 
 
+def test_cascade_stops_after_the_last_stage_asked_for():
+    """forward(last=...) runs the generators up to that stage (validation of phases I-II) with the same outputs."""
+    gens: Cascade = build_generators(TINY).eval()
+    x = cine_batch(TINY, 2)
+    with torch.no_grad():
+        full = gens(x)
+        pri, sys_ = gens(x, last="pri"), gens(x, last="sys")
+    assert pri.lge is None and pri.seg_logits is None and torch.equal(pri.mask_logits, full.mask_logits)
+    assert sys_.seg_logits is None and torch.equal(sys_.lge, full.lge)
+    with pytest.raises(ValueError, match="unknown last stage 'joint'"):
+        gens(x, last="joint")
+
+
 @pytest.mark.parametrize("progressive", [True, False])
 def test_wrong_cine_shape_is_a_one_line_input_error(progressive):
     from pscgan.errors import InputError

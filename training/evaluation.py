@@ -56,30 +56,39 @@ def pearson_r(x: np.ndarray, y: np.ndarray) -> float:
 
 
 @torch.no_grad()
-def predict_arrays(model, cine: np.ndarray, device: torch.device, batch_size: int = 16) -> dict[str, np.ndarray]:
-    """Run the cascade on cine (N, T, H, W) -> {'mask' (N,H,W) uint8, 'lge' (N,H,W), 'seg' (N,H,W) uint8}."""
+def predict_arrays(model, cine: np.ndarray, device: torch.device, batch_size: int = 16,
+                   last: str = "seg") -> dict[str, np.ndarray]:
+    """Run the cascade on cine (N, T, H, W) -> {'mask' (N,H,W) uint8, 'lge' (N,H,W), 'seg' (N,H,W) uint8}.
+
+    `last` ("pri" / "sys" / "seg") stops a progressive cascade after that generator; only the outputs it
+    computed are in the result ("pri": mask; "sys": mask and LGE)."""
     was_training = model.training
     model.eval()
-    masks, lges, segs = [], [], []
+    parts: dict[str, list[np.ndarray]] = {}
     for i in range(0, len(cine), batch_size):
         x = torch.as_tensor(np.asarray(cine[i : i + batch_size], np.float32), device=device)
-        out = model(x)
-        masks.append(out.mask_logits.argmax(1).to(torch.uint8).cpu().numpy())
-        lges.append(out.lge[:, 0].float().cpu().numpy())
-        segs.append(out.seg_logits.argmax(1).to(torch.uint8).cpu().numpy())
+        out = model(x) if last == "seg" else model(x, last=last)
+        parts.setdefault("mask", []).append(out.mask_logits.argmax(1).to(torch.uint8).cpu().numpy())
+        if out.lge is not None:
+            parts.setdefault("lge", []).append(out.lge[:, 0].float().cpu().numpy())
+        if out.seg_logits is not None:
+            parts.setdefault("seg", []).append(out.seg_logits.argmax(1).to(torch.uint8).cpu().numpy())
     model.train(was_training)
-    return {"mask": np.concatenate(masks), "lge": np.concatenate(lges), "seg": np.concatenate(segs)}
+    return {k: np.concatenate(v) for k, v in parts.items()}
 
 
 def evaluate(model, cine: np.ndarray, lge: np.ndarray, labels: np.ndarray, device: torch.device,
-             batch_size: int = 16, has_lge: np.ndarray | None = None) -> dict[str, float]:
+             batch_size: int = 16, has_lge: np.ndarray | None = None, last: str = "seg") -> dict[str, float]:
     """All validation figures of the cascade on one split (see module docstring). The image figures use only
-    the samples with a real LGE (`has_lge`, default all); NaN when there is none."""
-    pred = predict_arrays(model, cine, device, batch_size)
+    the samples with a real LGE (`has_lge`, default all); NaN when there is none. `last` as in predict_arrays:
+    the figures of the outputs it did not compute are left out."""
+    pred = predict_arrays(model, cine, device, batch_size, last=last)
     out: dict[str, float] = {}
     out.update(segmentation_scores(pred["mask"], labels, "mask"))
-    with_lge = np.ones(len(cine), bool) if has_lge is None else np.asarray(has_lge, bool)
-    out.update(image_scores(pred["lge"][with_lge], lge[with_lge], "lge"))  # NaN without any
-    out.update(segmentation_scores(pred["seg"], labels, "seg"))
-    out["scar_size_r"] = pearson_r((pred["seg"] == L.SCAR).sum(axis=(1, 2)), (labels == L.SCAR).sum(axis=(1, 2)))
+    if "lge" in pred:
+        with_lge = np.ones(len(cine), bool) if has_lge is None else np.asarray(has_lge, bool)
+        out.update(image_scores(pred["lge"][with_lge], lge[with_lge], "lge"))  # NaN without any
+    if "seg" in pred:
+        out.update(segmentation_scores(pred["seg"], labels, "seg"))
+        out["scar_size_r"] = pearson_r((pred["seg"] == L.SCAR).sum(axis=(1, 2)), (labels == L.SCAR).sum(axis=(1, 2)))
     return out

@@ -25,9 +25,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from pscgan.nn.cascade import STAGES
+
 from . import losses
 
-PROGRESSIVE_PHASES = ("pri", "sys", "seg")
+PROGRESSIVE_PHASES = STAGES
 JOINT_PHASES = ("joint",)
 BASELINE_PHASES = ("unet",)  # the 2D U-Net baseline: one segmentation phase, trained like G_Seg
 OUTPUTS = {"pri": ("pri",), "sys": ("sys",), "seg": ("seg",), "joint": ("pri", "sys", "seg"), "unet": ("seg",)}

@@ -29,7 +29,7 @@ from .arrays import RoiArrays
 from .augment import AugmentOptions, augment_batch
 from .distributed import DistContext, sampler_indices
 from .evaluation import evaluate
-from .phases import OUTPUTS, Batch, LossSet, generator_outputs, phases_for, trainable_generator
+from .phases import OUTPUTS, PROGRESSIVE_PHASES, Batch, LossSet, generator_outputs, phases_for, trainable_generator
 from .seeding import epoch_seed, make_deterministic, rng_state, seed_everything, set_rng_state
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -292,11 +292,15 @@ class Trainer:
         return Batch(cine=torch.from_numpy(cine).to(d), lge=torch.from_numpy(lge)[:, None].to(d),
                      labels=torch.from_numpy(lab).to(d))
 
-    def validate(self, model) -> dict:
+    def validate(self, model, phase: str | None = None) -> dict:
+        """Validation figures of the generators trained up to `phase` (None: all); the metrics CSV leaves the
+        others empty (phase I's validation does not run the untrained G_Sys and G_Seg)."""
         cine, lge, lab = self.val_data.centred()
         if len(cine) == 0:
             return dict.fromkeys(EVAL_KEYS, math.nan)
-        return evaluate(model, cine, lge, lab, self.device, self.opt.eval_batch_size, has_lge=self.val_data.has_lge)
+        last = phase if phase in PROGRESSIVE_PHASES else "seg"
+        return evaluate(model, cine, lge, lab, self.device, self.opt.eval_batch_size, has_lge=self.val_data.has_lge,
+                        last=last)
 
     # ------------------------------------------------------------------------------------------
     def run(self, on_epoch_end: EpochCallback | None = None) -> TrainResult:
@@ -440,7 +444,7 @@ class Trainer:
             bar.update(1)
         bar.close()
         means = {k: self.ctx.all_mean(v / max(n_seen, 1)) for k, v in sums.items()}
-        metrics = self.validate(model) if self.ctx.is_main else {}
+        metrics = self.validate(model, phase) if self.ctx.is_main else {}
         row = {"phase": phase, "phase_index": pi, "epoch": ep + 1, "samples": n_seen * self.ctx.world_size,
                "seconds": time.perf_counter() - t0, **means, **metrics}
         if self.ctx.is_main:

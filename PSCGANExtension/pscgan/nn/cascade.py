@@ -16,7 +16,9 @@ from .discriminator import Discriminator
 from .generator import Generator, ParallelGenerator
 from .output import CascadeOutput
 
-__all__ = ["Cascade", "CascadeOutput", "build_discriminators", "build_generators"]
+__all__ = ["STAGES", "Cascade", "CascadeOutput", "build_discriminators", "build_generators"]
+
+STAGES = ("pri", "sys", "seg")  # the progressive cascade's generators, in order
 
 
 class Cascade(nn.Module):
@@ -33,12 +35,20 @@ class Cascade(nn.Module):
         else:
             self.joint = ParallelGenerator(cfg)
 
-    def forward(self, cine: Tensor) -> CascadeOutput:
-        """cine (B, T, H, W) in [-1, 1] -> CascadeOutput."""
+    def forward(self, cine: Tensor, last: str = "seg") -> CascadeOutput:
+        """cine (B, T, H, W) in [-1, 1] -> CascadeOutput. `last` ("pri", "sys" or "seg") stops the progressive
+        cascade after that generator; the outputs it did not compute are None (validation during phase I
+        and II evaluates only the generators trained so far)."""
+        if last not in STAGES:
+            raise ValueError(f"unknown last stage {last!r}; choose one of {', '.join(STAGES)}")
         if not self.cfg.progressive:
             return self.joint(cine)
         mask_logits = self.pri(cine, None)  # (B, 4, H, W)
+        if last == "pri":
+            return CascadeOutput(mask_logits=mask_logits, lge=None, seg_logits=None)
         lge = self.sys(cine, torch.softmax(mask_logits, dim=1))  # (B, 1, H, W)
+        if last == "sys":
+            return CascadeOutput(mask_logits=mask_logits, lge=lge, seg_logits=None)
         seg_logits = self.seg(cine, lge)  # (B, 4, H, W)
         return CascadeOutput(mask_logits=mask_logits, lge=lge, seg_logits=seg_logits)
 

@@ -9,5 +9,6 @@ from torch import Tensor
 @dataclass
 class CascadeOutput:
     mask_logits: Tensor  # (B, 4, H, W) phase I coarse tissue mask, logits
-    lge: Tensor  # (B, 1, H, W) phase II LGE-equivalent image, tanh, in [-1, 1]
-    seg_logits: Tensor  # (B, 4, H, W) phase III diagnosis-related segmentation, logits
+    # None where Cascade.forward(last=...) stopped before the generator:
+    lge: Tensor | None  # (B, 1, H, W) phase II LGE-equivalent image, tanh, in [-1, 1]
+    seg_logits: Tensor | None  # (B, 4, H, W) phase III diagnosis-related segmentation, logits
