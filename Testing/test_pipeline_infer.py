@@ -116,8 +116,24 @@ def test_cancel_raises_and_returns_nothing(tiny_bundle, study_dir):
         calls.append(done)
 
     with pytest.raises(Cancelled):
-        run_study(read_cine(study_dir), predictor, progress=progress, should_cancel=lambda: len(calls) >= 2)
+        run_study(read_cine(study_dir), predictor, progress=progress, should_cancel=lambda: len(calls) >= 2,
+                  slices_per_step=1)
     assert max(calls) < 3  # stopped before the last slice
+
+
+def test_slices_in_steps_give_the_slice_by_slice_result(tiny_bundle, study_dir):
+    """run_study batches `slices_per_step` slices: the same labels and LGE, progress after every step."""
+    from pscgan.inference import Predictor
+    from pscgan.io.readers import read_cine
+
+    predictor = Predictor.load(tiny_bundle, device="cpu")
+    study = read_cine(study_dir)
+    steps = []
+    one = run_study(study, predictor, slices_per_step=1)
+    two = run_study(study, predictor, slices_per_step=2, progress=lambda done, total, message: steps.append((done, message)))
+    np.testing.assert_array_equal(two.labels, one.labels)
+    np.testing.assert_allclose(two.lge, one.lge, atol=0.05)  # display units 0..1000
+    assert steps == [(0, "preprocessing"), (2, "slices 1-2 of 3"), (3, "slice 3 of 3")]
 
 
 def test_failed_write_leaves_the_output_folder_as_it_was(inferred, tmp_path, monkeypatch):

@@ -22,6 +22,9 @@ CancelFn = Callable[[], bool]
 # usual window/level presets behave.
 LGE_DISPLAY_SCALE = 500.0
 LEVELS = ("basal", "mid", "apical")
+# Slices per generator batch in run_study: one batch of 4 runs the 12-slice benchmark study's generators
+# about 1.5x faster than slice by slice on 2 CPU cores (make bench-e2e), and a step stays well under a second.
+SLICES_PER_STEP = 4
 NO_LGE_NOTE = "this model is segmentation-only (no LGE-equivalent image): no LGE volume is made"
 
 
@@ -77,6 +80,7 @@ def run_study(
     levels: Sequence[str | None] | None = None,
     progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,
+    slices_per_step: int = SLICES_PER_STEP,
 ) -> StudyResult:
     """Run the three-phase model on every slice of `study` and measure the result.
 
@@ -85,8 +89,9 @@ def run_study(
         (S, 2) per slice (None rows: not given), from `rv_source` ("markup": the user, "meta": meta.json);
         slices without them get detected points (`pscgan.metrics.rv_insertion.study_insertions`).
     levels: optional AHA level per slice ("basal" | "mid" | "apical" | None); else derived from the stack.
-    progress(done, total, message) is called per slice; should_cancel() is polled between slices and
-    raises `Cancelled` (nothing is returned, so the caller has nothing half-made to clean up).
+    progress(done, total, message) is called after every `slices_per_step` slices, which go through the
+    generators as one batch; should_cancel() is polled between steps and raises `Cancelled` (nothing is
+    returned, so the caller has nothing half-made to clean up).
     """
     from .preprocess import paste_back, prepare
 
@@ -104,11 +109,13 @@ def run_study(
 
     lge_roi = np.empty((n, batch.cine.shape[-2], batch.cine.shape[-1]), np.float32)
     labels_roi = np.empty_like(lge_roi, dtype=np.uint8)
-    for s in range(n):  # slice by slice: progress and cancel stay fine-grained
+    step = max(1, int(slices_per_step))
+    for s in range(0, n, step):  # a few slices per batch: faster than one, progress and cancel stay fine-grained
         _check_cancel(should_cancel)
-        pred = predictor.predict(batch.cine[s : s + 1], should_cancel=should_cancel)
-        lge_roi[s], labels_roi[s] = pred.lge[0], pred.labels[0]
-        report(s + 1, n, f"slice {s + 1} of {n}")
+        e = min(s + step, n)
+        pred = predictor.predict(batch.cine[s:e], should_cancel=should_cancel)
+        lge_roi[s:e], labels_roi[s:e] = pred.lge, pred.labels
+        report(e, n, f"slice {e} of {n}" if e == s + 1 else f"slices {s + 1}-{e} of {n}")
     notes.extend(take_notes() if take_notes is not None else (getattr(predictor, "notes", []) or []))
 
     spacing_rc = (study.spacing[1], study.spacing[0])
