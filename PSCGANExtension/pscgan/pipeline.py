@@ -22,8 +22,9 @@ CancelFn = Callable[[], bool]
 # usual window/level presets behave.
 LGE_DISPLAY_SCALE = 500.0
 LEVELS = ("basal", "mid", "apical")
-# Slices per generator batch in run_study: one batch of 4 runs the 12-slice benchmark study's generators
-# about 1.5x faster than slice by slice on 2 CPU cores (make bench-e2e), and a step stays well under a second.
+# Slices per generator batch in run_study: with 4, run_study of bench-e2e's 12-slice study took 1.05-1.13 s
+# instead of 1.68-1.81 s slice by slice (2 idle CPU cores, two back-to-back pairs), and a step stays well
+# under a second, so progress and cancel stay fine-grained.
 SLICES_PER_STEP = 4
 NO_LGE_NOTE = "this model is segmentation-only (no LGE-equivalent image): no LGE volume is made"
 
