@@ -5,7 +5,7 @@
 #   bash Resources/results/train_shipped.sh WORK            (resume after an interruption: run it again)
 # Data: 1000 phantom cases of seed 1 (a fixed 750/250 train/validation split, --seed 0); the test set is
 # 300 cases of seed 2, generated here but read by nothing before the bundle is final. PHANTOM_VERSION
-# (default phantom-1.3, the shipped model's; `pscgan phantom --generator-version`) chooses the generator version.
+# (default phantom-1.4, the shipped model's since stop 20; `pscgan phantom --generator-version`) chooses the generator version.
 # Budget: TRAIN_MINUTES (default 60) shared by the phases as the configuration's budget_shares say (cpu:
 # 45 / 20 / 35 %); each phase re-plans its epochs after every epoch from the median epoch time so far, and
 # the learning rate decays linearly over the plan.
@@ -15,7 +15,7 @@ set -euo pipefail
 work=${1:-/tmp/pscgan_shipped}
 py=${PYTHON:-.venv/bin/python}
 minutes=${TRAIN_MINUTES:-60}
-version=${PHANTOM_VERSION:-phantom-1.3}
+version=${PHANTOM_VERSION:-phantom-1.4}
 workers=${WORKERS:-2}
 export PYTHONUNBUFFERED=1
 mkdir -p "$work"
@@ -51,7 +51,7 @@ fi
 
 stamp "export (float16)"
 $py -m training export "$work/run" --out "$work/pscgan_cpu.safetensors" --half \
-    --description "PSCGAN cpu configuration trained on 750 digital-phantom cases (phantom seed 1); research use only, not validated on real LGE"
+    --description "PSCGAN cpu configuration trained on 750 digital-phantom cases ($version, seed 1); research use only, not validated on real LGE"
 
 stamp "test set (once, after every choice)"
 $py -m pscgan infer "$work/test" --out "$work/test_pred" --checkpoint "$work/pscgan_cpu.safetensors" --device cpu --no-report --quiet
@@ -59,7 +59,7 @@ $py -m pscgan evaluate --pred "$work/test_pred" --ref "$work/test" --out "$work/
 if [ "${BASELINE:-0}" = 1 ]; then
   stamp "unet2d: export and the same test-set evaluation"
   $py -m training export "$work/run_unet2d" --out "$work/unet2d.safetensors" --half \
-      --description "2D U-Net baseline trained on the same 750 digital-phantom cases; research use only"
+      --description "2D U-Net baseline trained on the same 750 digital-phantom cases ($version, seed 1); research use only"
   $py -m pscgan infer "$work/test" --out "$work/test_pred_unet2d" --checkpoint "$work/unet2d.safetensors" --device cpu --no-report --quiet
   $py -m pscgan evaluate --pred "$work/test_pred_unet2d" --ref "$work/test" --out "$work/test_eval_unet2d/test_eval.json" --plots "$work/test_eval_unet2d"
 fi

@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write one multi-slice study with N_SLICES slices instead of single cases")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--generator-version", default=None, metavar="VERSION",
-                        help="generator version: phantom-1.3 (the default, the shipped model's) or phantom-1.4 (more realistic, not the default)")
+                        help="generator version: phantom-1.3 (the default) or phantom-1.4 (more realistic; the shipped model's training data)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field, replace
 from ..errors import InputError
 from .contrast import SequenceConfig
 
-GENERATOR_VERSION = "phantom-1.3"  # the default: the shipped model's training and test data (PhantomConfig())
+GENERATOR_VERSION = "phantom-1.3"  # the default (PhantomConfig()): stable, so old cases are made again bit for bit;
+# the shipped model trained on phantom-1.4 (Resources/results/train_shipped.sh names it)
 LEVELS = ("basal", "mid", "apical")
 
 
@@ -82,9 +83,9 @@ class PhantomConfig:
     border_crossing_fraction: float = 0.2  # share of scars centred on the border of two adjacent territories
 
 
-# Newer versions, measured but not the default: what each draws differently from PhantomConfig() (the rendering
-# code is the same). phantom-1.4 moved towards the Sunnybrook scans in Resources/results/realism.md, but the model
-# trained on it was not better (Resources/results/candidate_phantom14/README.md), so the default stays 1.3.
+# Newer versions, chosen by name: what each draws differently from PhantomConfig() (the rendering code is the
+# same). phantom-1.4 moved towards the Sunnybrook scans in Resources/results/realism.md; the model shipped since
+# stop 20 trained on it (Resources/MODEL_CARD.md). The default stays 1.3 so that old cases are made again bit for bit.
 NEWER_VERSIONS: dict[str, dict] = {
     "phantom-1.4": {
         # The Sunnybrook Cardiac Data hold 24 heart-failure studies of 45 (Radau et al., MIDAS J 2009: 12 HF-I,

@@ -13,7 +13,7 @@ slice thickness 6-10 mm rendered as a slab (each pixel's sub-samples lie at diff
 tapering heart mixes tissues through the plane), a texture of the myocardial wall that moves with it and
 that scar shares, irregular trabeculae and more muscle bundles inside the smooth blood-pool label, patchy
 epicardial fat, higher SNR, wider PSF and lower acquisition matrices.
-phantom-1.4 (newer, not the default: `phantom_config("phantom-1.4")`; same table): half of the hearts
+phantom-1.4 (newer, chosen by name: `phantom_config("phantom-1.4")`, the shipped model's data; same table): half of the hearts
 failing (dilated, thin-walled) as in the Sunnybrook data, ordinary hearts a little larger, a wider PSF and
 trabecular zone, a stronger wall texture and more inflow brightness; the LV grew from 50 to 54 mm across
 (Sunnybrook 58), the myocardial spread from 0.26 to 0.30 (0.63), the endocardial edge from 6.6 to 7.0 mm (9.7).
