@@ -1,11 +1,12 @@
-"""python -m evaluation COMMAND ...: sunnybrook (real-cine Dice against expert contours), realism
-(phantom vs real image statistics), ssim-ceiling (the LGE SSIM a perfect model reaches on the phantom),
-bench (model speed), bench-e2e (end-to-end speed)."""
+"""python -m evaluation COMMAND ...: sunnybrook (real-cine Dice against expert contours), contour-alignment
+(where those contours sit on their images and against a prediction), realism (phantom vs real image
+statistics), ssim-ceiling (the LGE SSIM a perfect model reaches on the phantom), bench (model speed),
+bench-e2e (end-to-end speed)."""
 from __future__ import annotations
 
 import sys
 
-COMMANDS = {"sunnybrook": "evaluation.realcine", "realism": "evaluation.realism", "ssim-ceiling": "evaluation.ssim_ceiling",
+COMMANDS = {"sunnybrook": "evaluation.realcine", "contour-alignment": "evaluation.contour_alignment", "realism": "evaluation.realism", "ssim-ceiling": "evaluation.ssim_ceiling",
             "bench": "evaluation.bench", "bench-e2e": "evaluation.bench_e2e"}
 
 
