@@ -41,6 +41,7 @@ ROWS: dict[str, Row] = {
     "spatial_only": Row({"temporal_pathway": False}, "spatial perceptual pathway only", "4"),
     "spatial_only_seed1": Row({"temporal_pathway": False}, "spatial perceptual pathway only, second seed", "4", seed_offset=1),
     "temporal_only": Row({"spatial_pathway": False}, "temporal perceptual pathway only", "4"),
+    "temporal_only_seed1": Row({"spatial_pathway": False}, "temporal perceptual pathway only, second seed", "4", seed_offset=1),
     "no_multi_attention": Row({"multi_attention": False}, "multi-attention weighing removed", "4"),
     "no_progressive": Row({"progressive": False}, "progressive framework removed (one generator, parallel outputs)", "3"),
     "conv3d": Row({"encoder": "conv3d"}, "SCLN replaced by 3D convolutions", "3"),
