@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evaluation.realcine import _mask_dice, evaluate_all, evaluate_sunnybrook
+from evaluation.realcine import evaluate_all, evaluate_sunnybrook, mask_dice
 from pscgan.errors import InputError
 from pscgan.io.contours import list_contours, rasterise, read_contour, reference_masks
 from pscgan.io.study import CineStudy
@@ -55,10 +55,10 @@ def test_bad_contour_file_is_an_input_error(tmp_path):
 def test_dice_identity_and_shift_against_hand_computation():
     ref = np.zeros((20, 20), bool)
     ref[5:15, 5:15] = True  # 100 px
-    assert _mask_dice(ref, ref) == pytest.approx(1.0)
+    assert mask_dice(ref, ref) == pytest.approx(1.0)
     shifted = np.roll(ref, 3, axis=1)  # overlap 10 x 7 = 70 px
-    assert _mask_dice(ref, shifted) == pytest.approx(2 * 70 / 200)
-    assert _mask_dice(ref, np.zeros_like(ref)) == pytest.approx(0.0)
+    assert mask_dice(ref, shifted) == pytest.approx(2 * 70 / 200)
+    assert mask_dice(ref, np.zeros_like(ref)) == pytest.approx(0.0)
 
 
 # ------------------------------------------------------------------ the whole evaluation on SCD0000201

@@ -26,7 +26,7 @@ from scipy.ndimage import gaussian_filter, map_coordinates, sobel
 from pscgan.errors import InputError
 from pscgan.io.contours import list_contours, reference_masks
 
-from .realcine import ed_pairs, evaluate_slices, read_plane, study_links
+from .realcine import ed_pairs, evaluate_slices, mask_dice, read_plane, study_links
 
 
 def _densified(xy: np.ndarray, per_edge: int = 5) -> np.ndarray:
@@ -53,8 +53,9 @@ def edge_shift(image: np.ndarray, xy: np.ndarray, max_shift: float = 3.0, step: 
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:
-    total = int(a.sum()) + int(b.sum())
-    return 2.0 * int((a & b).sum()) / total if total else float("nan")
+    """The real-cine check's Dice of two bool masks (realcine.mask_dice), 0 when both are empty."""
+    d = mask_dice(a, b)
+    return 0.0 if d is None else d
 
 
 def shifted(mask: np.ndarray, rows: int, cols: int) -> np.ndarray:

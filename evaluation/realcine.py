@@ -199,7 +199,8 @@ def ed_pairs(contours: list[ContourFile]) -> list[tuple[int, ContourFile, Contou
     return [(n, d["i"], d["o"]) for n, d in sorted(by_instance.items()) if "i" in d and "o" in d]
 
 
-def _mask_dice(reference: np.ndarray, prediction: np.ndarray) -> float | None:
+def mask_dice(reference: np.ndarray, prediction: np.ndarray) -> float | None:
+    """Dice of two bool masks (pscgan.metrics.segmentation.dice); None when both are empty."""
     return dice(reference.astype(np.uint8), prediction.astype(np.uint8), 1)
 
 
@@ -240,8 +241,8 @@ def evaluate_slices(study_id: str, pred_dir: Path, data_dir: Path) -> list[Slice
             "phase": phase,
             "predicted_slice": k,
             "plane_distance_mm": round(distance, 3),
-            "dice_blood_pool": _mask_dice(ref_bp, pred_bp) if k is not None else None,
-            "dice_myocardium": _mask_dice(ref_myo, pred_myo) if k is not None else None,
+            "dice_blood_pool": mask_dice(ref_bp, pred_bp) if k is not None else None,
+            "dice_myocardium": mask_dice(ref_myo, pred_myo) if k is not None else None,
             "ref_blood_pool_px": int(ref_bp.sum()),
             "pred_blood_pool_px": int(pred_bp.sum()),
             "ref_myocardium_px": int(ref_myo.sum()),
