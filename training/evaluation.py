@@ -67,7 +67,7 @@ def predict_arrays(model, cine: np.ndarray, device: torch.device, batch_size: in
     parts: dict[str, list[np.ndarray]] = {}
     for i in range(0, len(cine), batch_size):
         x = torch.as_tensor(np.asarray(cine[i : i + batch_size], np.float32), device=device)
-        out = model(x) if last == "seg" else model(x, last=last)
+        out = model(x) if last == "seg" else model(x, last=last)  # the U-Net baseline's forward has no `last`
         parts.setdefault("mask", []).append(out.mask_logits.argmax(1).to(torch.uint8).cpu().numpy())
         if out.lge is not None:
             parts.setdefault("lge", []).append(out.lge[:, 0].float().cpu().numpy())
