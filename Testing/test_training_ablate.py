@@ -32,7 +32,7 @@ def test_every_row_is_a_buildable_configuration():
         assert out.lge.shape == (1, 1, cfg.size, cfg.size), row
     expected = {"no_adversarial", "no_progressive", "conv3d", "convlstm", "conv3d_lstm", "spatial_only",
                 "temporal_only", "no_multi_attention", "no_synthetic_regularization", "no_auxiliary_loss",
-                "wgan_gp", "lsgan", "full", "full_seed1", "spatial_only_seed1", "temporal_only_seed1", "unet2d"}
+                "wgan_gp", "lsgan", "full", "full_seed1", "spatial_only_seed1", "temporal_only_seed1", "separable_spatial", "unet2d"}
     assert expected <= set(ablate.ROWS)
 
 

@@ -42,6 +42,8 @@ ROWS: dict[str, Row] = {
     "spatial_only_seed1": Row({"temporal_pathway": False}, "spatial perceptual pathway only, second seed", "4", seed_offset=1),
     "temporal_only": Row({"spatial_pathway": False}, "temporal perceptual pathway only", "4"),
     "temporal_only_seed1": Row({"spatial_pathway": False}, "temporal perceptual pathway only, second seed", "4", seed_offset=1),
+    # Not a paper row: both pathways kept, the spatial one's dilated 3x3 convolutions depthwise-separable (cheaper).
+    "separable_spatial": Row({"separable": True}, "depthwise-separable spatial pathway (both pathways kept)", "-"),
     "no_multi_attention": Row({"multi_attention": False}, "multi-attention weighing removed", "4"),
     "no_progressive": Row({"progressive": False}, "progressive framework removed (one generator, parallel outputs)", "3"),
     "conv3d": Row({"encoder": "conv3d"}, "SCLN replaced by 3D convolutions", "3"),
