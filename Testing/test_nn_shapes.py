@@ -176,6 +176,21 @@ def test_cascade_stops_after_the_last_stage_asked_for():
         gens(x, last="joint")
 
 
+def test_each_stage_is_conditioned_on_the_earlier_generators_outputs():
+    """condition(stage) is what the full cascade feeds that generator: nothing, G_Pri's class probabilities, G_Sys's
+    LGE; a phase trained on it sees what inference will give it."""
+    gens: Cascade = build_generators(TINY).eval()
+    x = cine_batch(TINY, 2)
+    with torch.no_grad():
+        full = gens(x)
+        assert gens.condition("pri", x) is None
+        assert torch.equal(gens.condition("sys", x), torch.softmax(full.mask_logits, dim=1))
+        assert torch.equal(gens.condition("seg", x), full.lge)
+        assert torch.equal(gens.seg(x, gens.condition("seg", x)), full.seg_logits)
+    with pytest.raises(ValueError, match="unknown stage 'joint'"):
+        gens.condition("joint", x)
+
+
 @pytest.mark.parametrize("progressive", [True, False])
 def test_wrong_cine_shape_is_a_one_line_input_error(progressive):
     from pscgan.errors import InputError

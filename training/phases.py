@@ -70,12 +70,8 @@ def generator_outputs(model: nn.Module, phase: str, batch: Batch, gen: nn.Module
     if phase == "unet":
         return {"seg": gen(batch.cine)}
     with torch.no_grad():
-        mask = torch.softmax(model.pri(batch.cine, None), dim=1)  # (B, K, H, W)
-        if phase == "sys":
-            return_cond = mask
-        else:
-            return_cond = model.sys(batch.cine, mask)  # (B, 1, H, W)
-    return {phase: gen(batch.cine, return_cond)}
+        condition = model.condition(phase, batch.cine)  # from the frozen earlier generators
+    return {phase: gen(batch.cine, condition)}
 
 
 SEG_DISC_INPUTS = ("softmax", "onehot")

@@ -46,11 +46,27 @@ class Cascade(nn.Module):
         mask_logits = self.pri(cine, None)  # (B, 4, H, W)
         if last == "pri":
             return CascadeOutput(mask_logits=mask_logits, lge=None, seg_logits=None)
-        lge = self.sys(cine, torch.softmax(mask_logits, dim=1))  # (B, 1, H, W)
+        lge = self.sys(cine, sys_condition(mask_logits))  # (B, 1, H, W)
         if last == "sys":
             return CascadeOutput(mask_logits=mask_logits, lge=lge, seg_logits=None)
         seg_logits = self.seg(cine, lge)  # (B, 4, H, W)
         return CascadeOutput(mask_logits=mask_logits, lge=lge, seg_logits=seg_logits)
+
+    def condition(self, stage: str, cine: Tensor) -> Tensor | None:
+        """What the cascade gives `stage`'s generator besides the cine, computed by the generators before it:
+        None for pri, the softmax of G_Pri's mask for sys (B, 4, H, W), G_Sys's LGE for seg (B, 1, H, W).
+        A progressive phase trains its generator on this, the earlier ones frozen (training.phases)."""
+        if stage not in STAGES:
+            raise ValueError(f"unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+        if stage == "pri":
+            return None
+        out = self.forward(cine, last=STAGES[STAGES.index(stage) - 1])
+        return sys_condition(out.mask_logits) if stage == "sys" else out.lge
+
+
+def sys_condition(mask_logits: Tensor) -> Tensor:
+    """G_Sys's condition: the class probabilities of G_Pri's mask logits, (B, K, H, W) -> (B, K, H, W)."""
+    return torch.softmax(mask_logits, dim=1)
 
 
 def build_generators(cfg: ModelConfig) -> nn.Module:
