@@ -32,7 +32,7 @@ from ..errors import InputError, plain
 from ..labels import checked_label_values
 from .atomic import write_folder
 from .nifti import frame_interval_from_pixdim, read_nifti_cine
-from .study import CineStudy, validated_study
+from .study import CineStudy, study_with_geometry
 from .volume import Volume, read_volume
 
 CINE_FILE = "cine.nii.gz"
@@ -168,7 +168,7 @@ def read_case_cine(folder: str | Path, *, frame_interval_ms: float | None = None
                              f"{CINE_FILE} header's {plain(header)} ms")
         interval = meta_interval
     spacing = (col, row, study.spacing[2])
-    return validated_study(study.pixels, spacing, study.origin, study.direction, interval, str(folder), min_frames)
+    return study_with_geometry(study, spacing, interval, str(folder))  # its pixels were checked by read_nifti_cine
 
 
 def read_case_volume(folder: str | Path, name: str, what: str) -> Volume:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, plain
-from .study import CineStudy, validated_study
+from .study import CineStudy, study_with_geometry, validated_study
 from .volume import Volume
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
@@ -100,9 +100,7 @@ def read_cine(
 
         study = read_dicom_cine(path, series_uid=series_uid, frame_interval_ms=frame_interval_ms, min_frames=min_frames)
     if spacing is not None:
-        study = validated_study(
-            study.pixels, _spacing3(spacing, str(path)), study.origin, study.direction, study.frame_interval_ms, study.source, min_frames,
-        )
+        study = study_with_geometry(study, _spacing3(spacing, str(path)), study.frame_interval_ms, study.source)
     return study
 
 

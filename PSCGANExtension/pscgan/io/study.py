@@ -70,6 +70,16 @@ def validated_study(
     )
 
 
+def study_with_geometry(study: CineStudy, spacing, frame_interval_ms: float, source: str) -> CineStudy:
+    """A validated `study` with another spacing, frame interval and source (those checked as validated_study
+    does); its pixels, already checked, are not checked again."""
+    from .validate import validate_frame_interval, validate_geometry
+
+    sp, org, d = validate_geometry(spacing, study.origin, study.direction, source)
+    return CineStudy(pixels=study.pixels, spacing=sp, origin=org, direction=d,
+                     frame_interval_ms=validate_frame_interval(frame_interval_ms, source), source=str(source))
+
+
 def study_with_pixels(study: CineStudy, pixels: np.ndarray) -> CineStudy:
     """A copy of `study`'s geometry holding other pixels (same slices, rows and cols; any frame count)."""
     pixels = np.asarray(pixels, dtype=np.float32)

@@ -22,20 +22,21 @@ def validate_cine_pixels(pixels: np.ndarray, source: str, min_frames: int = 8) -
         raise InputError(f"{source}: only {t} frame{'s' if t != 1 else ''}; a cine needs at least {min_frames}")
     if r < MIN_IMAGE_SIZE or c < MIN_IMAGE_SIZE:
         raise InputError(f"{source}: images of {r}x{c} pixels are too small for a cine (at least {MIN_IMAGE_SIZE}x{MIN_IMAGE_SIZE})")
-    arr = arr.astype(np.float32, copy=False)
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        k, f = np.argwhere(bad)[0][:2]
-        raise InputError(
-            f"{source}: {int(bad.sum())} NaN or infinite pixel values (first in slice {k + 1}, frame {f + 1})",
-        )
-    flat = arr.reshape(s, -1)
-    constant = np.flatnonzero(flat.max(axis=1) == flat.min(axis=1))
+    arr = np.ascontiguousarray(arr, dtype=np.float32)  # one copy at most; the reshapes below are views
+    if np.issubdtype(np.asarray(pixels).dtype, np.inexact):  # whole numbers are always finite
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            k, f = np.argwhere(bad)[0][:2]
+            raise InputError(
+                f"{source}: {int(bad.sum())} NaN or infinite pixel values (first in slice {k + 1}, frame {f + 1})",
+            )
+    frames = arr.reshape(s, t, -1)
+    frame_max, frame_min = frames.max(axis=2), frames.min(axis=2)  # (S, T)
+    constant = np.flatnonzero(frame_max.max(axis=1) == frame_min.min(axis=1))
     if constant.size:
         which = ", ".join(str(int(k) + 1) for k in constant[:8])
-        raise InputError(f"{source}: slice {which} is constant (every pixel {flat[constant[0], 0]:g}); no image content")
-    frames = arr.reshape(s, t, -1)
-    blank = np.argwhere(frames.max(axis=2) == frames.min(axis=2))  # (n, 2) slice, frame
+        raise InputError(f"{source}: slice {which} is constant (every pixel {frames[constant[0], 0, 0]:g}); no image content")
+    blank = np.argwhere(frame_max == frame_min)  # (n, 2) slice, frame
     if blank.size:
         k, f = (int(v) for v in blank[0])
         raise InputError(f"{source}: frame {f + 1} of slice {k + 1} is blank (constant {frames[k, f, 0]:g}); {len(blank)} blank frame(s) in all")
