@@ -64,6 +64,39 @@ def test_nifti_round_trip(study, tmp_path):
     _assert_same(read_cine(path), study)
 
 
+@pytest.mark.parametrize("dtype", ["int16", "uint8", "float32", "float64"])
+@pytest.mark.parametrize("scaling", [None, (2.5, -3.0), (0.0, 7.0)])
+@pytest.mark.parametrize("suffix", [".nii", ".nii.gz"])
+def test_nifti_pixels_are_what_simpleitk_reads(tmp_path, dtype, scaling, suffix):
+    """The NIfTI pixels come from the bytes the reader checked, not from SimpleITK's own reading: they must be
+    SimpleITK's, values, type, shape and geometry, scl_slope / scl_inter included (ITK reads a slope of 0 as 1)."""
+    import SimpleITK as sitk
+
+    from pscgan.io.nifti import read_image_array
+
+    rng = np.random.default_rng(3)
+    array = (rng.random((5, 2, 7, 9)) * 200).astype(dtype)  # (T, Z, Y, X)
+    image = sitk.GetImageFromArray(array, isVector=False)
+    image.SetSpacing((1.5, 1.25, 8.0, 40.0))
+    image.SetOrigin((3.0, -2.0, 5.0, 0.0))
+    plain = tmp_path / "plain.nii"
+    sitk.WriteImage(image, str(plain))
+    raw = bytearray(plain.read_bytes())
+    if scaling is not None:
+        raw[112:120] = np.array(scaling, "<f4").tobytes()  # NIfTI-1 scl_slope, scl_inter
+    path = tmp_path / f"cine{suffix}"
+    path.write_bytes(gzip.compress(bytes(raw)) if suffix == ".nii.gz" else bytes(raw))
+    expected = sitk.ReadImage(str(path))
+    got = read_image_array(path)
+    want = sitk.GetArrayFromImage(expected)
+    assert got.pixels.dtype == want.dtype and got.pixels.shape == want.shape
+    np.testing.assert_array_equal(got.pixels, want)
+    assert got.size == expected.GetSize() and got.spacing == expected.GetSpacing()
+    assert got.origin == expected.GetOrigin() and got.direction == expected.GetDirection()
+    if scaling == (2.5, -3.0):
+        assert not np.array_equal(want, array)  # the scaling was applied, by both
+
+
 def test_numpy_array(study):
     got = read_cine(study.pixels, spacing=study.spacing, frame_interval_ms=32.0)
     np.testing.assert_array_equal(got.pixels, study.pixels)

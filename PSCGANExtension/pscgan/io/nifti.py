@@ -1,8 +1,10 @@
-"""NIfTI (.nii / .nii.gz) readers through SimpleITK: 4D cines (X, Y, Z, T) and 3D volumes (X, Y, Z).
+"""NIfTI (.nii / .nii.gz) readers: 4D cines (X, Y, Z, T) and 3D volumes (X, Y, Z); `read_image_array` reads
+any image file SimpleITK reads (volume.py uses it for NRRD and MetaImage too).
 
-Before SimpleITK reads a file, its header and raw data are checked here: the size against the limit
-(io/limits.py), the data complete, and no NaN / Inf voxel (SimpleITK's reader turns them into 0 silently).
-SimpleITK returns LPS geometry (it converts NIfTI's RAS qform/sform). pixdim[4] is taken as the frame
+A NIfTI's header and raw data are read and checked here first: the size against the limit (io/limits.py),
+the data complete, and no NaN / Inf voxel (SimpleITK's reader turns them into 0 silently). Those checked
+bytes are the pixels (scaled by scl_slope / scl_inter as ITK does), so the file is decompressed once;
+SimpleITK reads the geometry, in LPS (it converts NIfTI's RAS qform/sform). pixdim[4] is taken as the frame
 interval in milliseconds (values below 1 are taken as seconds; 0 or exactly 1 mean "not set" and give the
 default, DEFAULT_FRAME_INTERVAL_MS).
 """
@@ -22,27 +24,50 @@ from .study import CineStudy, validated_study
 DEFAULT_FRAME_INTERVAL_MS = 40.0
 
 
-def read_sitk_image(path: Path):
-    """SimpleITK image or InputError naming the file (missing, truncated, too large, not an image, NaN in a NIfTI)."""
+@dataclass
+class ImageArray:
+    """The pixels of an image file, in SimpleITK's array order (slowest axis first: [T,] Z, Y, X [, components]),
+    and its geometry as SimpleITK reports it (LPS; `size` is GetSize(): X first; `direction` row-major)."""
+
+    pixels: np.ndarray
+    size: tuple[int, ...]
+    spacing: tuple[float, ...]
+    origin: tuple[float, ...]
+    direction: tuple[float, ...]
+    components: int = 1
+
+    @property
+    def dimension(self) -> int:
+        return len(self.size)
+
+
+def read_image_array(path: Path) -> ImageArray:
+    """An image file's pixels and geometry, or InputError naming the file (missing, truncated, too large, not an
+    image, NaN in a NIfTI). A NIfTI's pixels are those `read_checked_nifti` already read and checked (decompressed
+    once); SimpleITK reads its geometry, and the pixels of every other format."""
     import SimpleITK as sitk
 
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    if path.name.lower().endswith((".nii", ".nii.gz")):
-        check_nifti_file(path)
+    checked = read_checked_nifti(path) if path.name.lower().endswith((".nii", ".nii.gz")) else None
     try:
         reader = sitk.ImageFileReader()
         reader.SetFileName(str(path))
         reader.ReadImageInformation()  # header only: the size is checked before the pixels are allocated
         check_voxels(int(np.prod(reader.GetSize(), dtype=np.int64)) * reader.GetNumberOfComponents(), path)
-        return reader.Execute()
+        geometry = dict(size=tuple(reader.GetSize()), spacing=tuple(reader.GetSpacing()), origin=tuple(reader.GetOrigin()),
+                        direction=tuple(reader.GetDirection()), components=int(reader.GetNumberOfComponents()))
+        pixels = _nifti_pixels(*checked, geometry["size"]) if checked is not None and geometry["components"] == 1 else None
+        if pixels is None:
+            pixels = _array(reader.Execute(), path)
     except InputError:
         raise
     except MemoryError:
         raise InputError(f"{path}: not enough memory to read this image") from None
     except Exception as err:  # RuntimeError from ITK: truncated gzip, bad header, ...
         raise InputError(f"{path}: unreadable or truncated image file ({itk_detail(err)})") from None
+    return ImageArray(pixels=pixels, **geometry)
 
 
 @dataclass
@@ -164,13 +189,48 @@ def _check_finite(path: Path, header: NiftiHeader, data: bytes) -> None:
     raise InputError(f"{path}: {int(bad.sum())} NaN or infinite voxel values (first in {where})")
 
 
-def check_nifti_file(path: Path) -> NiftiHeader:
-    """Size within the limit (from the header), data complete, no NaN / Inf: InputError naming the file if not."""
+def read_checked_nifti(path: Path) -> tuple[NiftiHeader, bytes]:
+    """The header and the file's bytes up to the end of its pixel data (decompressed), after the checks: size
+    within the limit (from the header), data complete, no NaN / Inf; InputError naming the file if not."""
     path = Path(path)
     header = read_nifti_header(path)
     check_voxels(header.voxels, path)
-    _check_finite(path, header, _read_data(path, header))
-    return header
+    data = _read_data(path, header)
+    _check_finite(path, header, data)
+    return header, data
+
+
+# NIfTI datatype codes of one scalar per voxel -> numpy type (without byte order)
+_SCALAR_TYPES = {2: "u1", 4: "i2", 8: "i4", 16: "f4", 64: "f8", 256: "i1", 512: "u2", 768: "u4", 1024: "i8", 1280: "u8"}
+
+
+def _scaling(header: NiftiHeader, data: bytes) -> tuple[float, float]:
+    """(scl_slope, scl_inter) of the header; NIfTI-1 keeps them as float32 at byte 112, NIfTI-2 as float64 at 176."""
+    nifti1 = struct.unpack(header.endian + "i", data[:4])[0] == 348
+    slope, inter = struct.unpack(header.endian + ("2f" if nifti1 else "2d"), data[112:120] if nifti1 else data[176:192])
+    return float(slope), float(inter)
+
+
+def _nifti_pixels(header: NiftiHeader, data: bytes, size: tuple[int, ...]) -> np.ndarray | None:
+    """The voxels in `data` as SimpleITK would give them for an image of `size` (X first): the array (slowest
+    axis first), scaled by scl_slope / scl_inter as ITK does (unless the slope is 1, or 0, with no intercept:
+    float32, float64 for float64 data); None for what SimpleITK should read itself (vectors, complex, RGB, odd headers)."""
+    code = _SCALAR_TYPES.get(header.datatype)
+    if code is None or np.dtype(code).itemsize * 8 != header.bitpix or len(header.dims) > 4:
+        return None
+    count = header.data_bytes // np.dtype(code).itemsize
+    if count != int(np.prod(size, dtype=np.int64)):
+        return None
+    values = np.frombuffer(data, dtype=np.dtype(header.endian + code), offset=header.offset, count=count)
+    values = values.astype(np.dtype(code), copy=False).reshape(tuple(reversed(size)))  # native byte order
+    slope, inter = _scaling(header, data)
+    if not (np.isfinite(slope) and np.isfinite(inter)):
+        return None
+    slope = slope or 1.0  # ITK reads a slope of 0 as 1 (and still adds the intercept), unlike the NIfTI standard
+    if slope == 1 and inter == 0:
+        return values
+    out = np.float64 if values.dtype == np.float64 else np.float32  # ITK: double stays double, the rest float
+    return (values.astype(np.float64) * slope + inter).astype(out)  # computed in double, as ITK does
 
 
 def frame_interval_from_pixdim(value: float) -> float | None:
@@ -194,26 +254,26 @@ def read_nifti_cine(
     refused unless time_axis_3d=True, which reads it as one slice (X, Y, T).
     """
     path = Path(path)
-    image = read_sitk_image(path)
-    if image.GetNumberOfComponentsPerPixel() != 1:
+    image = read_image_array(path)
+    if image.components != 1:
         raise InputError(
-            f"{path}: a vector image with {image.GetNumberOfComponentsPerPixel()} components per voxel, not a 4D cine "
+            f"{path}: a vector image with {image.components} components per voxel, not a 4D cine "
             "(written from a 4D array without isVector=False?)",
         )
-    size = image.GetSize()
-    dim = image.GetDimension()
-    arr = np.asarray(_array(image, path))
+    size = image.size
+    dim = image.dimension
+    arr = image.pixels
     if dim == 4:
         pixels = arr.transpose(1, 0, 2, 3)  # (T, Z, Y, X) -> (Z, T, Y, X)
-        spacing = image.GetSpacing()[:3]
-        origin = image.GetOrigin()[:3]
-        direction = np.asarray(image.GetDirection(), float).reshape(4, 4)[:3, :3]
-        interval = frame_interval_from_pixdim(image.GetSpacing()[3])
+        spacing = image.spacing[:3]
+        origin = image.origin[:3]
+        direction = np.asarray(image.direction, float).reshape(4, 4)[:3, :3]
+        interval = frame_interval_from_pixdim(image.spacing[3])
     elif dim == 3 and time_axis_3d:
         pixels = arr[None]  # (T, Y, X) -> (1, T, Y, X)
-        spacing = (image.GetSpacing()[0], image.GetSpacing()[1], 1.0)
-        origin = image.GetOrigin()
-        direction = np.asarray(image.GetDirection(), float).reshape(3, 3)
+        spacing = (image.spacing[0], image.spacing[1], 1.0)
+        origin = image.origin
+        direction = np.asarray(image.direction, float).reshape(3, 3)
         interval = None
     elif dim == 3 and len(read_nifti_header(path).dims) == 4:  # (X, Y, Z, 1): SimpleITK drops the time axis
         raise InputError(f"{path}: only 1 frame (size {size + (1,)}); a cine needs at least {min_frames} frames")

@@ -33,32 +33,30 @@ def read_volume(path: str | Path, *, what: str = "volume") -> Volume:
 
     A 4D file whose 4th axis has length 1 is accepted as 3D.
     """
-    import SimpleITK as sitk
-
-    from .nifti import read_sitk_image
+    from .nifti import read_image_array
 
     path = Path(path)
-    image = read_sitk_image(path)
-    if image.GetNumberOfComponentsPerPixel() != 1:
-        raise InputError(f"{path}: a {what} must have one value per voxel, this has {image.GetNumberOfComponentsPerPixel()}")
-    arr = sitk.GetArrayFromImage(image)
-    dim = image.GetDimension()
+    image = read_image_array(path)
+    if image.components != 1:
+        raise InputError(f"{path}: a {what} must have one value per voxel, this has {image.components}")
+    arr = image.pixels
+    dim = image.dimension
     if dim == 4 and arr.shape[0] == 1:
         arr = arr[0]
-        spacing, origin = image.GetSpacing()[:3], image.GetOrigin()[:3]
-        direction = np.asarray(image.GetDirection(), float).reshape(4, 4)[:3, :3]
+        spacing, origin = image.spacing[:3], image.origin[:3]
+        direction = np.asarray(image.direction, float).reshape(4, 4)[:3, :3]
     elif dim == 3:
-        spacing, origin = image.GetSpacing(), image.GetOrigin()
-        direction = np.asarray(image.GetDirection(), float).reshape(3, 3)
+        spacing, origin = image.spacing, image.origin
+        direction = np.asarray(image.direction, float).reshape(3, 3)
     elif dim == 2:
         arr = arr[None]
-        spacing = image.GetSpacing() + (1.0,)
-        origin = image.GetOrigin() + (0.0,)
-        d2 = np.asarray(image.GetDirection(), float).reshape(2, 2)
+        spacing = image.spacing + (1.0,)
+        origin = image.origin + (0.0,)
+        d2 = np.asarray(image.direction, float).reshape(2, 2)
         direction = np.eye(3)
         direction[:2, :2] = d2
     else:
-        raise InputError(f"{path}: a {dim}D image of size {image.GetSize()}; a {what} must be 3D (X, Y, Z)")
+        raise InputError(f"{path}: a {dim}D image of size {image.size}; a {what} must be 3D (X, Y, Z)")
     if not np.isfinite(arr).all():
         raise InputError(f"{path}: the {what} contains NaN or infinite values")
     sp, org, d = validate_geometry(spacing, origin, direction, str(path))
