@@ -89,7 +89,7 @@ def test_nifti_pixels_are_what_simpleitk_reads(tmp_path, dtype, scaling, suffix)
     expected = sitk.ReadImage(str(path))
     got = read_image_array(path)
     want = sitk.GetArrayFromImage(expected)
-    assert got.pixels.dtype == want.dtype and got.pixels.shape == want.shape
+    assert got.pixels.dtype == want.dtype and got.pixels.shape == want.shape and got.pixels.flags.writeable
     np.testing.assert_array_equal(got.pixels, want)
     assert got.size == expected.GetSize() and got.spacing == expected.GetSpacing()
     assert got.origin == expected.GetOrigin() and got.direction == expected.GetDirection()

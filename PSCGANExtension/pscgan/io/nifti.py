@@ -222,7 +222,7 @@ def _nifti_pixels(header: NiftiHeader, data: bytes, size: tuple[int, ...]) -> np
     if count != int(np.prod(size, dtype=np.int64)):
         return None
     values = np.frombuffer(data, dtype=np.dtype(header.endian + code), offset=header.offset, count=count)
-    values = values.astype(np.dtype(code), copy=False).reshape(tuple(reversed(size)))  # native byte order
+    values = values.astype(np.dtype(code)).reshape(tuple(reversed(size)))  # a writeable copy, native byte order
     slope, inter = _scaling(header, data)
     if not (np.isfinite(slope) and np.isfinite(inter)):
         return None
