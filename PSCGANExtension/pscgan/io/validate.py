@@ -22,8 +22,9 @@ def validate_cine_pixels(pixels: np.ndarray, source: str, min_frames: int = 8) -
         raise InputError(f"{source}: only {t} frame{'s' if t != 1 else ''}; a cine needs at least {min_frames}")
     if r < MIN_IMAGE_SIZE or c < MIN_IMAGE_SIZE:
         raise InputError(f"{source}: images of {r}x{c} pixels are too small for a cine (at least {MIN_IMAGE_SIZE}x{MIN_IMAGE_SIZE})")
+    whole_numbers = not np.issubdtype(arr.dtype, np.inexact)  # always finite
     arr = np.ascontiguousarray(arr, dtype=np.float32)  # one copy at most; the reshapes below are views
-    if np.issubdtype(np.asarray(pixels).dtype, np.inexact):  # whole numbers are always finite
+    if not whole_numbers:
         bad = ~np.isfinite(arr)
         if bad.any():
             k, f = np.argwhere(bad)[0][:2]
