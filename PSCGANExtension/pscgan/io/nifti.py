@@ -77,6 +77,8 @@ class NiftiHeader:
     bitpix: int
     offset: int  # vox_offset: where the pixel data starts
     endian: str  # "<" or ">"
+    scl_slope: float = 0.0  # value = stored * scl_slope + scl_inter (see _nifti_pixels for how ITK reads them)
+    scl_inter: float = 0.0
 
     @property
     def voxels(self) -> int:
@@ -102,10 +104,12 @@ def _parse_header(path: Path, data: bytes) -> NiftiHeader:
         dims = struct.unpack(endian + "8q", data[16:80])
         datatype, bitpix = struct.unpack(endian + "hh", data[12:16])
         offset = struct.unpack(endian + "q", data[168:176])[0]
+        slope, inter = struct.unpack(endian + "2d", data[176:192])
     elif size == 348:
         dims = struct.unpack(endian + "8h", data[40:56])
         datatype, bitpix = struct.unpack(endian + "hh", data[70:74])
         offset = struct.unpack(endian + "f", data[108:112])[0]
+        slope, inter = struct.unpack(endian + "2f", data[112:120])
         if not np.isfinite(offset):
             raise InputError(f"{path}: corrupt NIfTI header (vox_offset = {offset})")
         offset = int(offset)
@@ -119,7 +123,8 @@ def _parse_header(path: Path, data: bytes) -> NiftiHeader:
         raise InputError(f"{path}: corrupt NIfTI header (dimensions {list(sizes)}, bitpix {bitpix}, vox_offset {offset})")
     if offset < (352 if size == 348 else 544):  # SimpleITK would read the header bytes as pixels
         raise InputError(f"{path}: corrupt NIfTI header (vox_offset {offset} lies inside the header)")
-    return NiftiHeader(dims=sizes, datatype=int(datatype), bitpix=int(bitpix), offset=offset, endian=endian)
+    return NiftiHeader(dims=sizes, datatype=int(datatype), bitpix=int(bitpix), offset=offset, endian=endian,
+                       scl_slope=float(slope), scl_inter=float(inter))
 
 
 def read_nifti_header(path: Path) -> NiftiHeader:
@@ -204,13 +209,6 @@ def read_checked_nifti(path: Path) -> tuple[NiftiHeader, bytes]:
 _SCALAR_TYPES = {2: "u1", 4: "i2", 8: "i4", 16: "f4", 64: "f8", 256: "i1", 512: "u2", 768: "u4", 1024: "i8", 1280: "u8"}
 
 
-def _scaling(header: NiftiHeader, data: bytes) -> tuple[float, float]:
-    """(scl_slope, scl_inter) of the header; NIfTI-1 keeps them as float32 at byte 112, NIfTI-2 as float64 at 176."""
-    nifti1 = struct.unpack(header.endian + "i", data[:4])[0] == 348
-    slope, inter = struct.unpack(header.endian + ("2f" if nifti1 else "2d"), data[112:120] if nifti1 else data[176:192])
-    return float(slope), float(inter)
-
-
 def _nifti_pixels(header: NiftiHeader, data: bytes, size: tuple[int, ...]) -> np.ndarray | None:
     """The voxels in `data` as SimpleITK would give them for an image of `size` (X first): the array (slowest
     axis first), scaled by scl_slope / scl_inter as ITK does (unless the slope is 1, or 0, with no intercept:
@@ -223,7 +221,7 @@ def _nifti_pixels(header: NiftiHeader, data: bytes, size: tuple[int, ...]) -> np
         return None
     values = np.frombuffer(data, dtype=np.dtype(header.endian + code), offset=header.offset, count=count)
     values = values.astype(np.dtype(code)).reshape(tuple(reversed(size)))  # a writeable copy, native byte order
-    slope, inter = _scaling(header, data)
+    slope, inter = header.scl_slope, header.scl_inter
     if not (np.isfinite(slope) and np.isfinite(inter)):
         return None
     slope = slope or 1.0  # ITK reads a slope of 0 as 1 (and still adds the intercept), unlike the NIfTI standard

@@ -56,27 +56,24 @@ def validated_study(
     min_frames: int = 8,
 ) -> CineStudy:
     """Build a CineStudy after the shared input checks (io/validate.py); raises InputError naming `source`."""
-    from .validate import validate_cine_pixels, validate_frame_interval, validate_geometry
+    from .validate import validate_cine_pixels
 
-    arr = validate_cine_pixels(pixels, source, min_frames)
-    sp, org, d = validate_geometry(spacing, origin, direction, source)
-    return CineStudy(
-        pixels=np.ascontiguousarray(arr),
-        spacing=sp,
-        origin=org,
-        direction=d,
-        frame_interval_ms=validate_frame_interval(frame_interval_ms, source),
-        source=str(source),
-    )
+    arr = validate_cine_pixels(pixels, source, min_frames)  # contiguous float32
+    return _with_checked_geometry(arr, spacing, origin, direction, frame_interval_ms, source)
 
 
 def study_with_geometry(study: CineStudy, spacing, frame_interval_ms: float, source: str) -> CineStudy:
     """A validated `study` with another spacing, frame interval and source (those checked as validated_study
     does); its pixels, already checked, are not checked again."""
+    return _with_checked_geometry(study.pixels, spacing, study.origin, study.direction, frame_interval_ms, source)
+
+
+def _with_checked_geometry(pixels: np.ndarray, spacing, origin, direction, frame_interval_ms: float, source: str) -> CineStudy:
+    """A CineStudy of checked pixels, its geometry and frame interval checked here (io/validate.py)."""
     from .validate import validate_frame_interval, validate_geometry
 
-    sp, org, d = validate_geometry(spacing, study.origin, study.direction, source)
-    return CineStudy(pixels=study.pixels, spacing=sp, origin=org, direction=d,
+    sp, org, d = validate_geometry(spacing, origin, direction, source)
+    return CineStudy(pixels=pixels, spacing=sp, origin=org, direction=d,
                      frame_interval_ms=validate_frame_interval(frame_interval_ms, source), source=str(source))
 
 
