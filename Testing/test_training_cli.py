@@ -67,6 +67,8 @@ def test_train_stop_resume_export_and_predict(phantom_dir: Path, tmp_path: Path,
     ck = torch.load(run / "checkpoint.pt", weights_only=True)
     assert pred.preprocess.to_dict() == ck["preprocess"] and pred.cfg.name == "tiny"
     assert pred.info["finished"] is True
+    # the compute behind the run (a time budget buys epochs by it): this process's threads, one process
+    assert pred.info["threads_per_process"] == torch.get_num_threads() and pred.info["processes"] == 1
     x = np.zeros((2, 8, 32, 32), np.float32)
     out = pred.predict(x)
     assert out.labels.shape == (2, 32, 32) and out.lge.shape == (2, 32, 32)

@@ -60,6 +60,8 @@ def check_run_folder(run_dir: Path, resume: bool) -> None:
 
 
 def run_train(args) -> int:
+    import torch
+
     from pscgan.inference import resolve_device
 
     from .augment import AugmentOptions
@@ -78,8 +80,11 @@ def run_train(args) -> int:
                             max_minutes=args.max_minutes, stop_after_epochs=args.stop_after_epochs,
                             resume=args.resume, quiet=args.quiet, tensorboard=not args.no_tensorboard,
                             augment=AugmentOptions(enabled=not args.no_augment))
+        # the compute behind a time budget: with --max-minutes, the threads decide how many epochs fit (the
+        # invocation that finishes the run records its own; a resumed run may have had others before)
+        compute = {"threads_per_process": torch.get_num_threads(), "processes": ctx.world_size}
         trainer = Trainer(cfg, training, train, val, run_dir, opts, ctx=ctx, preprocess=pre.to_dict(),
-                          info={"data": str(args.data), "train_samples": len(train), "val_samples": len(val)})
+                          info={"data": str(args.data), "train_samples": len(train), "val_samples": len(val), **compute})
         result = trainer.run()
     finally:
         ctx.close()

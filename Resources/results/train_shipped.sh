@@ -9,8 +9,10 @@
 # Budget: TRAIN_MINUTES (default 60) shared by the phases as the configuration's budget_shares say (cpu:
 # 45 / 20 / 35 %); each phase re-plans its epochs after every epoch from the median epoch time so far, and
 # the learning rate decays linearly over the plan.
-# BASELINE=1 (as the phantom-1.4 candidate in the model card was made): the 2D U-Net peer trains at the same time, on the same data, for
-# the same minutes, one core each (OMP_NUM_THREADS=1 for both), and gets the same test-set evaluation.
+# Every training gets the whole machine (both cores; THREADS, default: torch's default, the machine's cores).
+# BASELINE=1: the 2D U-Net peer then trains on the same data, for the same minutes, on the same cores (after the
+# PSCGAN run, not beside it: same budget), and gets the same test-set evaluation. Until stop 21 the two trained
+# side by side, one core each; stop 22's shipped model and its U-Net peer had both cores each.
 set -euo pipefail
 work=${1:-/tmp/pscgan_shipped}
 py=${PYTHON:-.venv/bin/python}
@@ -37,16 +39,12 @@ train() {  # train CONFIG RUN_DIR: one configuration, the shared data, split and
   $py -m training train --config "$1" --data "$work/train" --seed 0 --val-fraction 0.25 --device cpu \
       --epochs 200 --max-minutes "$minutes" --out "$2" --no-tensorboard "${resume[@]}"
 }
+[ -n "${THREADS:-}" ] && export OMP_NUM_THREADS=$THREADS
+stamp "training: cpu configuration, $minutes minutes"
+train cpu "$work/run"
 if [ "${BASELINE:-0}" = 1 ]; then
-  stamp "training: cpu and unet2d configurations side by side, $minutes minutes, one core each"
-  export OMP_NUM_THREADS=1
-  train unet2d "$work/run_unet2d" > "$work/train_unet2d.log" 2>&1 &
-  baseline=$!
-  train cpu "$work/run"
-  wait "$baseline" || { echo "unet2d training failed: $work/train_unet2d.log" >&2; exit 1; }
-else
-  stamp "training: cpu configuration, $minutes minutes"
-  train cpu "$work/run"
+  stamp "training: unet2d configuration (the peer), $minutes minutes, the same cores"
+  train unet2d "$work/run_unet2d" > "$work/train_unet2d.log" 2>&1 || { echo "unet2d training failed: $work/train_unet2d.log" >&2; exit 1; }
 fi
 
 stamp "export (float16)"
