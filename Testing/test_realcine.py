@@ -178,7 +178,8 @@ def test_command_rejects_a_folder_that_is_not_sunnybrook(tmp_path, capsys):
 
 def test_shipped_model_segments_the_most_apical_contoured_slice(tmp_path, sunnybrook_dir):
     """Issue 11's apical failure (blood pool Dice 0.46 with an earlier shipped model) as a regression
-    guard: the model shipped after issue 10's redesign reached 0.71 / 0.45 there, stop 19's 0.683 / 0.488."""
+    guard: the model shipped after issue 10's redesign reached 0.71 / 0.45 there, stop 19's 0.683 / 0.488,
+    stop 20's 0.760 / 0.609, stop 22's 0.760 / 0.465."""
     from pscgan.inference import default_bundle_path
 
     if not default_bundle_path().is_file():
