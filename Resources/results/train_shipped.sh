@@ -39,7 +39,7 @@ train() {  # train CONFIG RUN_DIR: one configuration, the shared data, split and
   $py -m training train --config "$1" --data "$work/train" --seed 0 --val-fraction 0.25 --device cpu \
       --epochs 200 --max-minutes "$minutes" --out "$2" --no-tensorboard "${resume[@]}"
 }
-[ -n "${THREADS:-}" ] && export OMP_NUM_THREADS=$THREADS
+if [ -n "${THREADS:-}" ]; then export OMP_NUM_THREADS=$THREADS; fi
 stamp "training: cpu configuration, $minutes minutes"
 train cpu "$work/run"
 if [ "${BASELINE:-0}" = 1 ]; then
