@@ -107,6 +107,9 @@ def test_user_errors_are_one_line(tmp_path: Path, phantom_dir: Path, capsys):
     (tmp_path / "bad.safetensors").write_bytes(b"\x00" * 10)
     assert main(["export", str(tmp_path / "nope-run"), "--out", str(tmp_path / "x.safetensors")]) == 2
     assert "run folder not found" in capsys.readouterr().err
+    assert main(["train", "--config", "tiny", "--data", str(phantom_dir), "--out", str(tmp_path / "v"),
+                 "--validate-every", "0"]) == 2
+    assert "--validate-every 0" in capsys.readouterr().err
 
 
 def test_a_finished_run_folder_is_not_overwritten_without_resume(phantom_dir: Path, tmp_path: Path, capsys):

@@ -118,6 +118,23 @@ def test_kill_and_resume_equals_an_uninterrupted_run(tmp_path: Path, tiny_cfg, t
     assert all(0.0 <= float(r["seg_accuracy"]) <= 1.0 for r in rows if r["phase"] == "seg")
 
 
+def test_validating_every_few_epochs_keeps_the_first_and_last_and_changes_no_weight(tmp_path: Path, tiny_cfg, tiny_training):
+    cfg, training = tiny_cfg, tiny_training.with_changes(batch_size=2)
+    data = synthetic_arrays(6, cfg)
+    train, val = data.subset([0, 1, 2, 3, 4]), data.subset([5])
+    opts = dict(epochs=5, seed=1, jitter=1, quiet=True, tensorboard=False)
+    every = Trainer(cfg, training, train, val, tmp_path / "every", TrainOptions(**opts)).run()
+    sparse = Trainer(cfg, training, train, val, tmp_path / "sparse", TrainOptions(**opts, validate_every=3)).run()
+    a, b = _state(every.model), _state(sparse.model)
+    assert all(torch.equal(a[k], b[k]) for k in a), "validation must not change what is trained"
+    with open(tmp_path / "sparse" / METRICS_NAME) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 15 and all(r["loss_g"] != "" for r in rows)
+    # epochs 1 (the first), 3 (every third) and 5 (the last) of every phase carry the validation figures
+    assert [int(r["epoch"]) for r in rows if r["mask_accuracy"] != ""] == [1, 3, 5] * 3
+    assert sparse.last_metrics["seg_accuracy"] == every.last_metrics["seg_accuracy"]
+
+
 def test_stop_after_epochs_and_non_adversarial_joint_training(tmp_path: Path, tiny_cfg, tiny_training):
     cfg = tiny_cfg.with_changes(progressive=False)
     training = tiny_training.with_changes(adversarial=False, batch_size=2)

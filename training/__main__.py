@@ -38,6 +38,8 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue from RUN/checkpoint.pt")
     p.add_argument("--stop-after-epochs", type=int, default=None, help="stop after this many epochs (then --resume)")
     p.add_argument("--no-tensorboard", action="store_true")
+    p.add_argument("--validate-every", type=int, default=1, metavar="N",
+                   help="validate after every N epochs of a phase, and always after its first and last (default 1)")
     p.add_argument("--no-augment", action="store_true",
                    help="train without the domain randomisation of the cine (training.augment; on by default)")
 

@@ -71,6 +71,8 @@ def run_train(args) -> int:
     cfg, training = named_configs(args.config)
     run_dir = Path(args.out)
     check_run_folder(run_dir, args.resume)
+    if args.validate_every < 1:
+        raise InputError(f"--validate-every {args.validate_every}: give a whole number of epochs, 1 or more")
     ctx = setup(resolve_device(args.device))
     try:
         train, val, pre = load_split(args, cfg, run_dir)
@@ -79,6 +81,7 @@ def run_train(args) -> int:
         opts = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, jitter=args.jitter,
                             max_minutes=args.max_minutes, stop_after_epochs=args.stop_after_epochs,
                             resume=args.resume, quiet=args.quiet, tensorboard=not args.no_tensorboard,
+                            validate_every=args.validate_every,
                             augment=AugmentOptions(enabled=not args.no_augment))
         # the compute behind a time budget: with --max-minutes, the threads decide how many epochs fit (the
         # invocation that finishes the run records its own; a resumed run may have had others before)

@@ -56,6 +56,9 @@ class TrainOptions:
     quiet: bool = False
     tensorboard: bool = True
     eval_batch_size: int = 16
+    # Validate after every this many epochs of a phase (and always after its first and last epoch): validation
+    # runs the generators over the whole validation split, up to a sixth of an epoch's time on 2 CPU cores.
+    validate_every: int = 1
     # Fine-tuning: start from these generator weights (e.g. a bundle's) and skip the phases before
     # `first_phase`. Ignored when resuming from a checkpoint of this run.
     init_generators: dict | None = None
@@ -379,24 +382,36 @@ class Trainer:
             planned = saved_plan if (pi == start_phase and saved_plan) else opt.epochs
             replan = phase_budget is not None and not (pi == start_phase and saved_plan)
             epoch_times: list[float] = []
+            val_times: list[float] = []
             ep = first
             self._planned = planned
             while ep < planned:
                 set_learning_rate(opt_g, scheduled_lr(training, ep, planned, phase_lr))
                 t_epoch = time.perf_counter()
-                last = self._epoch(model, discs, gen_w, d_w, opt_g, opt_d, pi, ep)
-                epoch_times.append(time.perf_counter() - t_epoch)
+                last = self._train_epoch(model, discs, gen_w, d_w, opt_g, opt_d, pi, ep)
+                train_s = time.perf_counter() - t_epoch
+                validated = (ep + 1 - first) % opt.validate_every == 0 or ep == first
+                if validated:
+                    val_times.append(self._validate_into(last, model, phase))
+                # an epoch costs its training and, amortised, the validations that come every validate_every epochs
+                epoch_times.append(train_s + (statistics.mean(val_times) / opt.validate_every if val_times else 0.0))
                 if replan:
                     planned = self._planned = fitting_epochs(phase_budget * 60.0, statistics.median(epoch_times), ep + 1 - first,
                                                              opt.epochs - first, time.perf_counter() - t_phase) + first
+                over_budget = phase_budget is not None and (time.perf_counter() - t_phase) / 60.0 >= phase_budget * 1.1
+                stopping = opt.stop_after_epochs is not None and epochs_run + 1 >= opt.stop_after_epochs
+                if not validated and (ep + 1 >= planned or over_budget or stopping):
+                    self._validate_into(last, model, phase)  # a phase's (or an invocation's) last epoch is always validated
+                last["seconds"] = time.perf_counter() - t_epoch
+                self._record(last)
                 self._save(model, discs, opt_g, opt_d, pi, ep + 1, planned)
                 ep += 1
                 epochs_run += 1
                 if on_epoch_end is not None:
                     on_epoch_end(phase, ep, last)
-                if opt.stop_after_epochs is not None and epochs_run >= opt.stop_after_epochs:
+                if stopping:
                     return self._finish("stopped", epochs_run, last, model)
-                if phase_budget is not None and (time.perf_counter() - t_phase) / 60.0 >= phase_budget * 1.1:
+                if over_budget:
                     budget_hit = True
                     break  # well past this phase's share of the budget: go on with the next phase
             budget_hit = budget_hit or planned < opt.epochs
@@ -421,11 +436,10 @@ class Trainer:
             self._writer = None
         return TrainResult(status=status, epochs_run=epochs_run, last_metrics=last, model=model)
 
-    def _epoch(self, model, discs, gen_w, d_w, opt_g, opt_d, pi: int, ep: int) -> dict:
+    def _train_epoch(self, model, discs, gen_w, d_w, opt_g, opt_d, pi: int, ep: int) -> dict:
+        """One pass over the training batches of phase `pi`: the metrics row without the validation figures."""
         phase = self.phases[pi]
-        keys = OUTPUTS[phase]
         seed_everything(epoch_seed(self.opt.seed, pi, ep))
-        t0 = time.perf_counter()
         model.eval()  # the frozen earlier generators run in inference mode (BatchNorm's running statistics)
         trainable_generator(model, phase).train()
         if discs is not None:
@@ -444,22 +458,31 @@ class Trainer:
             bar.update(1)
         bar.close()
         means = {k: self.ctx.all_mean(v / max(n_seen, 1)) for k, v in sums.items()}
-        metrics = self.validate(model, phase) if self.ctx.is_main else {}
-        row = {"phase": phase, "phase_index": pi, "epoch": ep + 1, "samples": n_seen * self.ctx.world_size,
-               "seconds": time.perf_counter() - t0, **means, **metrics}
+        return {"phase": phase, "phase_index": pi, "epoch": ep + 1, "samples": n_seen * self.ctx.world_size, **means}
+
+    def _validate_into(self, row: dict, model, phase: str) -> float:
+        """Adds the validation figures of the generators trained so far to `row` (main process); returns the seconds it took."""
+        t0 = time.perf_counter()
         if self.ctx.is_main:
-            self._write_csv(row)
-            if not self.opt.quiet:
-                shown = {"phase": phase, "loss_g": means.get("loss_g"), "loss_d": means.get("loss_d"),
-                         "mask_dice": metrics.get("mask_dice_mean"), "ssim": metrics.get("lge_ssim"),
-                         "seg_dice": metrics.get("seg_dice_mean"), "seg_acc": metrics.get("seg_accuracy")}
-                print(f"{phase} epoch {ep + 1}/{self._planned} ({row['seconds']:.0f} s): "
-                      + ", ".join(f"{k} {v:.4g}" for k, v in shown.items() if isinstance(v, float)), flush=True)
-            tb = self._tb()
-            if tb is not None:
-                step = pi * self.opt.epochs + ep + 1
-                for k, v in {**means, **metrics}.items():
-                    if isinstance(v, float) and math.isfinite(v):
-                        tb.add_scalar(f"{phase}/{k}", v, step)
-                tb.flush()
-        return row
+            row.update(self.validate(model, phase))
+        return time.perf_counter() - t0
+
+    def _record(self, row: dict) -> None:
+        """The epoch's row: metrics CSV, console line and TensorBoard (main process); figures not computed stay empty."""
+        if not self.ctx.is_main:
+            return
+        phase, ep, pi = row["phase"], row["epoch"] - 1, row["phase_index"]
+        self._write_csv(row)
+        if not self.opt.quiet:
+            shown = {"phase": phase, "loss_g": row.get("loss_g"), "loss_d": row.get("loss_d"),
+                     "mask_dice": row.get("mask_dice_mean"), "ssim": row.get("lge_ssim"),
+                     "seg_dice": row.get("seg_dice_mean"), "seg_acc": row.get("seg_accuracy")}
+            print(f"{phase} epoch {ep + 1}/{self._planned} ({row['seconds']:.0f} s): "
+                  + ", ".join(f"{k} {v:.4g}" for k, v in shown.items() if isinstance(v, float)), flush=True)
+        tb = self._tb()
+        if tb is not None:
+            step = pi * self.opt.epochs + ep + 1
+            for k, v in row.items():
+                if k not in ("phase", "phase_index", "epoch", "seconds") and isinstance(v, float) and math.isfinite(v):
+                    tb.add_scalar(f"{phase}/{k}", v, step)
+            tb.flush()
