@@ -218,3 +218,7 @@ def test_seg_discriminator_sees_one_hot_masks_with_the_softmax_gradient(tiny_tra
         LossSet(tiny_training.with_changes(seg_disc_input="argmax"))
     losses = LossSet(tiny_training.with_changes(seg_disc_input="onehot"))
     assert (losses.mask_input("seg"), losses.mask_input("pri")) == ("onehot", "softmax")
+    with pytest.raises(ValueError, match="pri_disc_input"):
+        LossSet(tiny_training.with_changes(pri_disc_input="argmax"))
+    both = LossSet(tiny_training.with_changes(seg_disc_input="onehot", pri_disc_input="onehot"))
+    assert (both.mask_input("seg"), both.mask_input("pri"), both.mask_input("sys")) == ("onehot", "onehot", "softmax")

@@ -61,6 +61,7 @@ class TrainingConfig(ConfigRecord):
     # probabilities) or "onehot" (the arg max, one-hot like the real masks, with the softmax's gradient). D_Pri
     # always sees the softmax.
     seg_disc_input: str = "softmax"
+    pri_disc_input: str = "softmax"  # the same choice for D_Pri (phase I's discriminator)
     departures: tuple[str, ...] = field(default_factory=tuple)
 
 

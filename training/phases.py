@@ -1,7 +1,7 @@
 """What one training step of each phase computes: inputs, generator outputs, and the losses.
 
 Phases of the progressive cascade (paper section 5, Fig. 7), in order:
-  pri: G_Pri(cine) -> mask logits;                 target: labels (mce) ; D_Pri sees softmax / one-hot
+  pri: G_Pri(cine) -> mask logits;                 target: labels (mce) ; D_Pri sees softmax or its one-hot arg max (pri_disc_input) / one-hot
   sys: G_Sys(cine | softmax(G_Pri(cine))) -> LGE;  target: LGE           ; D_Sys sees the image
   seg: G_Seg(cine | G_Sys(...)) -> seg logits;     target: labels (mce) ; D_Seg sees softmax or its one-hot arg max (seg_disc_input) / one-hot
 Earlier generators are frozen (evaluated under no_grad) while a later phase trains. The
@@ -117,15 +117,16 @@ class LossSet:
         self.losses = losses
         if training.adversarial_loss not in losses.ADVERSARIAL_LOSSES:
             raise ValueError(f"unknown adversarial loss {training.adversarial_loss!r}")
-        if training.seg_disc_input not in SEG_DISC_INPUTS:
-            raise ValueError(f"unknown seg_disc_input {training.seg_disc_input!r}; choose one of {', '.join(SEG_DISC_INPUTS)}")
+        for option in ("seg_disc_input", "pri_disc_input"):
+            if getattr(training, option) not in SEG_DISC_INPUTS:
+                raise ValueError(f"unknown {option} {getattr(training, option)!r}; choose one of {', '.join(SEG_DISC_INPUTS)}")
         kind = training.adversarial_loss
         self.adv_d = lambda real, fake: losses.adversarial_d(kind, real, fake)
         self.adv_g = lambda fake: losses.adversarial_g(kind, fake)
 
     def mask_input(self, key: str) -> str:
-        """How D of output `key` sees a generated mask (disc_input): D_Seg as the configuration says, D_Pri as the paper."""
-        return self.training.seg_disc_input if key == "seg" else "softmax"
+        """How D of output `key` sees a generated mask (disc_input): D_Seg and D_Pri as the configuration says."""
+        return {"seg": self.training.seg_disc_input, "pri": self.training.pri_disc_input}.get(key, "softmax")
 
     # -- discriminator ------------------------------------------------------------------------
     def discriminator_loss(self, key: str, disc: nn.Module, batch: Batch, fake_out: Tensor) -> Tensor:
