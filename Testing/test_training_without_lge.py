@@ -51,13 +51,13 @@ def test_synthesis_phase_skips_samples_without_lge_and_reports_them(tmp_path):
             seen_sys.extend(int(i) for i in idx)
         return to_batch(idx, offsets, *rest)
 
-    epoch = trainer._epoch
+    epoch = trainer._train_epoch
 
     def track(model, discs, gen_w, d_w, opt_g, opt_d, pi, ep):
         trainer._current_phase = trainer.phases[pi]
         return epoch(model, discs, gen_w, d_w, opt_g, opt_d, pi, ep)
 
-    trainer._to_batch, trainer._epoch = spy, track
+    trainer._to_batch, trainer._train_epoch = spy, track
     assert trainer.run().status == "finished"
     assert sorted(seen_sys) == [0, 2]  # only the samples with a real LGE
     with open(tmp_path / METRICS_NAME) as fh:
