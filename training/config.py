@@ -57,11 +57,10 @@ class TrainingConfig(ConfigRecord):
     # The learning rate of each phase (pri, sys, seg) as a multiple of learning_rate, for its generator (the
     # schedule applies within each phase) and its discriminator; None = learning_rate in every phase (paper).
     phase_lr_scales: tuple[float, ...] | None = None
-    # What D_Seg sees of a generated segmentation (training.phases.disc_input): "softmax" (paper: the class
-    # probabilities) or "onehot" (the arg max, one-hot like the real masks, with the softmax's gradient). D_Pri
-    # always sees the softmax.
+    # What D_Seg / D_Pri see of a generated mask (training.phases.disc_input): "softmax" (paper: the class
+    # probabilities) or "onehot" (the arg max, one-hot like the real masks, with the softmax's gradient).
     seg_disc_input: str = "softmax"
-    pri_disc_input: str = "softmax"  # the same choice for D_Pri (phase I's discriminator)
+    pri_disc_input: str = "softmax"
     departures: tuple[str, ...] = field(default_factory=tuple)
 
 

@@ -74,7 +74,7 @@ def generator_outputs(model: nn.Module, phase: str, batch: Batch, gen: nn.Module
     return {phase: gen(batch.cine, condition)}
 
 
-SEG_DISC_INPUTS = ("softmax", "onehot")
+MASK_DISC_INPUTS = ("softmax", "onehot")
 
 
 def disc_input(key: str, output: Tensor, mask_input: str = "softmax") -> Tensor:
@@ -118,8 +118,8 @@ class LossSet:
         if training.adversarial_loss not in losses.ADVERSARIAL_LOSSES:
             raise ValueError(f"unknown adversarial loss {training.adversarial_loss!r}")
         for option in ("seg_disc_input", "pri_disc_input"):
-            if getattr(training, option) not in SEG_DISC_INPUTS:
-                raise ValueError(f"unknown {option} {getattr(training, option)!r}; choose one of {', '.join(SEG_DISC_INPUTS)}")
+            if getattr(training, option) not in MASK_DISC_INPUTS:
+                raise ValueError(f"unknown {option} {getattr(training, option)!r}; choose one of {', '.join(MASK_DISC_INPUTS)}")
         kind = training.adversarial_loss
         self.adv_d = lambda real, fake: losses.adversarial_d(kind, real, fake)
         self.adv_g = lambda fake: losses.adversarial_g(kind, fake)

@@ -66,6 +66,10 @@ class TrainOptions:
     # Domain randomisation of every training batch (training.augment); AugmentOptions(enabled=False) turns it off.
     augment: AugmentOptions = field(default_factory=AugmentOptions)
 
+    def __post_init__(self):
+        if self.validate_every < 1:
+            raise ValueError(f"validate_every {self.validate_every}: give a whole number of epochs, 1 or more")
+
 
 @dataclass
 class TrainResult:
