@@ -56,3 +56,28 @@ def _centre_tissue(index: int) -> int:
     study = read_cine(case.cine, spacing=(sp[1], sp[0], 10.0))
     r, c = (int(round(v)) for v in locate_lv(study)[0])
     return int(case.labels[r, c])
+
+
+def test_motion_map_is_the_first_fft_bin_over_time():
+    from pscgan.preprocess.localise import _motion_map
+
+    rng = np.random.default_rng(3)
+    frames = rng.random((25, 30, 40)).astype(np.float32)
+    h1 = np.abs(np.fft.rfft(frames.astype(np.float64), axis=0)[1])
+    np.testing.assert_allclose(_motion_map(frames), np.minimum(h1 / np.percentile(h1, 99.0), 1.0), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("corner", ["top-left", "bottom-right"])
+def test_heart_near_the_image_edge_is_found_where_it_lies(corner):
+    """Candidates are searched in a window around the heart; at the image's edge the window is cut, not moved."""
+    case = phantom.generate_case(21, 2, level="mid")
+    sp = case.meta["pixel_spacing_mm"]
+    ref = np.asarray(case.meta["lv_center_rc"], float)
+    r, c = (int(v) for v in ref)
+    keep = np.s_[r - 25:, c - 25:] if corner == "top-left" else np.s_[:r + 26, :c + 26]
+    offset = np.array([r - 25, c - 25], float) if corner == "top-left" else np.zeros(2)
+    study = read_cine(np.ascontiguousarray(case.cine[(slice(None), *keep)]), spacing=(sp[1], sp[0], 10.0))  # (T, R, C)
+    center = locate_lv(study)[0]
+    labels = case.labels[keep]
+    assert labels[int(round(center[0])), int(round(center[1]))] == BLOOD_POOL
+    assert np.hypot(*(center + offset - ref)) * sp[0] < 15.0

@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import InputError, plain
 from ..labels import BLOOD_POOL, HEALTHY_MYOCARDIUM, SCAR, checked_label_values
 from .aha import SEGMENT_NAMES, aha_segment_map, check_level, sector_start_deg, segment_of_angles, segments_for_level
-from .rays import first_wall_run, sample_rays
+from .rays import first_wall_run, ray_distances, sample_rays
 
 TRANSMURALITY_CATEGORIES: tuple[str, ...] = ("0", "1-25", "26-50", "51-75", "76-100")
 NOT_MEASURED = "not measured"
@@ -158,8 +158,7 @@ def ray_transmurality(labels: np.ndarray, center_rc: tuple[float, float],
     n_rays = 360 * int(settings.rays_per_degree)
     angles = (np.arange(n_rays) + 0.5) / settings.rays_per_degree  # (N,)
     r0, c0 = float(center_rc[0]), float(center_rc[1])
-    max_radius = math.hypot(max(r0, lab.shape[0] - 1 - r0), max(c0, lab.shape[1] - 1 - c0)) + 1.0
-    dist = np.arange(0.0, max_radius, settings.ray_step_px)  # (S,)
+    dist = ray_distances((lab == HEALTHY_MYOCARDIUM) | (lab == SCAR), (r0, c0), settings.ray_step_px)  # (S,)
     sampled = sample_rays(lab, (r0, c0), angles, dist)  # (N, S)
     is_myo = (sampled == HEALTHY_MYOCARDIUM) | (sampled == SCAR)
     has_wall, first, last = first_wall_run(is_myo, int(math.ceil(settings.wall_gap_px / settings.ray_step_px)))

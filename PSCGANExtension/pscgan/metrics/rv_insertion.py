@@ -45,7 +45,7 @@ from ..errors import InputError
 from ..labels import BLOOD_POOL, HEALTHY_MYOCARDIUM, SCAR
 from .aha import DEFAULT_ANTERIOR_INSERTION_DEG, DEFAULT_SEPTAL_OFFSET_DEG, angle_deg
 from .clinical import check_labels, check_spacing, lv_center
-from .rays import first_wall_run, sample_rays
+from .rays import first_wall_run, ray_distances, sample_rays
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class RVInsertion:
 
 def _epicardial_radius(myo: np.ndarray, center: tuple[float, float], step: float) -> np.ndarray:
     """Outer radius (px) of the first wall crossing on each of 360 rays at k + 0.5 degrees; NaN if none."""
-    dist = np.arange(0.0, math.hypot(*myo.shape), step)  # (S,)
+    dist = ray_distances(myo, center, step)  # (S,)
     hit = sample_rays(myo, center, np.arange(360) + 0.5, dist, outside=False)  # (360, S)
     has_wall, _, last = first_wall_run(hit, int(math.ceil(2.0 / step)))
     return np.where(has_wall, dist[last], np.nan)
