@@ -152,3 +152,30 @@ def test_fine_native_pixels_are_antialiased():
     assert roi.std() < 0.05 and abs(roi.mean() - 0.5) < 0.05
     labels = crop_roi(checker, (200, 200), (0.5, 0.5), PHYSICAL, order=0)  # labels are never blurred
     assert set(np.unique(labels)) == {0.0, 1.0}
+
+
+def _paste_every_pixel(roi, center, spacing_rc, shape, cfg, order, fill):
+    """paste_back's definition, sampling every native pixel of the slice (the oracle for its bounding box)."""
+    from scipy.ndimage import map_coordinates
+
+    from pscgan.preprocess.roi import native_to_roi
+
+    n = cfg.roi_size
+    grid = np.stack(np.meshgrid(np.arange(shape[0]), np.arange(shape[1]), indexing="ij"), axis=-1)
+    at = native_to_roi(grid, center, spacing_rc, cfg)
+    out = map_coordinates(roi.astype(np.float32), [at[..., 0], at[..., 1]], order=order, mode="nearest").astype(np.float32)
+    out[~((at > -0.5) & (at < n - 0.5)).all(axis=-1)] = fill
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_paste_back_samples_only_the_window_and_matches_every_pixel_sampling(seed):
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(40, 220)), int(rng.integers(40, 220)))
+    spacing_rc = tuple(rng.uniform(0.7, 2.5, 2))
+    center = (rng.uniform(-40, shape[0] + 40), rng.uniform(-40, shape[1] + 40))  # the window may leave the slice
+    roi = rng.random((64, 64)).astype(np.float32)
+    for cfg in (PHYSICAL, NATIVE):
+        for order, data in ((0, (roi * 4).astype(np.uint8)), (1, roi)):
+            got = paste_back(data, center, spacing_rc, shape, cfg, order=order, fill=-1.0)
+            np.testing.assert_array_equal(got, _paste_every_pixel(data, center, spacing_rc, shape, cfg, order, -1.0))

@@ -97,10 +97,18 @@ def paste_back(
         raise ValueError(f"ROI of shape {roi.shape[-2:]} does not match roi_size {n}")
     r, c = (int(v) for v in source_shape)
     lead = roi.shape[:-2]
-    grid = np.stack(np.meshgrid(np.arange(r), np.arange(c), indexing="ij"), axis=-1)  # (R, C, 2) native indices
-    at = native_to_roi(grid, center_rc, pixel_spacing_rc, cfg)  # (R, C, 2) in ROI index coordinates
     planes = roi.reshape((-1, n, n)).astype(np.float32, copy=False)
-    out = _sample(planes, at[..., 0], at[..., 1], order, None)  # edge-extended, then masked below
-    inside = ((at > -0.5) & (at < n - 0.5)).all(axis=-1)  # (R, C): native pixels covered by the window
-    out[:, ~inside] = fill
+    out = np.full((planes.shape[0], r, c), fill, dtype=np.float32)
+    # only the native pixels of the window's bounding box are sampled (the window is a small part of the slice)
+    ends = roi_to_native(np.array([[-0.5, -0.5], [n - 0.5, n - 0.5]]), center_rc, pixel_spacing_rc, cfg)  # (2, 2)
+    r0, c0 = (max(0, int(np.floor(v))) for v in ends.min(axis=0))
+    r1, c1 = min(r, int(np.ceil(ends[:, 0].max())) + 1), min(c, int(np.ceil(ends[:, 1].max())) + 1)
+    if r0 >= r1 or c0 >= c1:
+        return out.reshape(lead + (r, c))
+    grid = np.stack(np.meshgrid(np.arange(r0, r1), np.arange(c0, c1), indexing="ij"), axis=-1)  # (h, w, 2) native indices
+    at = native_to_roi(grid, center_rc, pixel_spacing_rc, cfg)  # (h, w, 2) in ROI index coordinates
+    box = _sample(planes, at[..., 0], at[..., 1], order, None)  # edge-extended, then masked below
+    inside = ((at > -0.5) & (at < n - 0.5)).all(axis=-1)  # (h, w): native pixels covered by the window
+    box[:, ~inside] = fill
+    out[:, r0:r1, c0:c1] = box
     return out.reshape(lead + (r, c))
