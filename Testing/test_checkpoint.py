@@ -103,6 +103,27 @@ def test_configuration_that_does_not_match_the_weights(tmp_path: Path, tiny):
         ck.load_bundle(p)
 
 
+def test_load_model_builds_the_generators_once_with_the_bundles_weights(bundle: Path, tiny, monkeypatch):
+    cfg, model = tiny
+    from pscgan.nn import cascade
+
+    builds = []
+    real_build = cascade.build_generators
+    monkeypatch.setattr(cascade, "build_generators", lambda c: builds.append(c) or real_build(c))
+    loaded, cfg2, _pre, info = ck.load_model(bundle)
+    assert builds == [cfg] and cfg2 == cfg and info["note"] == "test" and not loaded.training
+    ref = model.state_dict()
+    assert all(torch.equal(loaded.state_dict()[k], ref[k]) for k in ref)
+
+
+def test_load_model_refuses_weights_of_another_configuration(tmp_path: Path, tiny):
+    cfg, model = tiny
+    p = tmp_path / "wrong.safetensors"
+    ck.save_bundle(p, model, cfg.with_changes(name="tiny-wide", channels=(8, 8, 16, 16)), {}, {})
+    with pytest.raises(CheckpointError, match=r"wrong.safetensors: configuration 'tiny-wide' does not match the weights"):
+        ck.load_model(p)
+
+
 def test_missing_bundle(tmp_path: Path):
     with pytest.raises(CheckpointError, match=r"nope.safetensors: model bundle not found"):
         ck.load_bundle(tmp_path / "nope.safetensors")

@@ -89,14 +89,19 @@ def _check_expected(path: Path, expected_sha256: str | None) -> None:
 # ---------------------------------------------------------------------------------------------
 # weights <-> configuration
 # ---------------------------------------------------------------------------------------------
-def check_state_matches(path: Path, state: dict, cfg) -> None:
-    """Raise CheckpointError if `state` (generator weights) does not fit `build_generators(cfg)`."""
+def build_checked(path: Path, cfg):
+    """`build_generators(cfg)`, or CheckpointError naming `path` when the model code cannot build it."""
     from .nn.cascade import build_generators
 
     try:
-        expected = build_generators(cfg).state_dict()
+        return build_generators(cfg)
     except Exception as err:  # a config the model code cannot build
         raise CheckpointError(f"{path}: configuration {cfg.name!r} cannot be built ({err})") from None
+
+
+def check_state_matches(path: Path, state: dict, cfg, model=None) -> None:
+    """Raise CheckpointError if `state` (generator weights) does not fit `model`, by default `build_generators(cfg)`."""
+    expected = (model if model is not None else build_checked(path, cfg)).state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     wrong = sorted(k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape))
@@ -182,6 +187,23 @@ def load_bundle(path: Path, expected_sha256: str | None = None):
     Checks, in order: file exists, whole-file SHA-256 (argument, else sidecar if present), safetensors
     structure, `pscgan_format` metadata, tensor SHA-256, weights vs configuration.
     """
+    state, cfg, pre, info = _read_bundle(Path(path), expected_sha256)
+    check_state_matches(path, state, cfg)
+    return state, cfg, pre, info
+
+
+def load_model(path: Path, expected_sha256: str | None = None):
+    """A bundle's generators, built once and loaded -> (model in eval mode on the CPU, ModelConfig,
+    PreprocessConfig, info dict); the checks of `load_bundle`."""
+    state, cfg, pre, info = _read_bundle(Path(path), expected_sha256)
+    model = build_checked(path, cfg)
+    check_state_matches(path, state, cfg, model)
+    model.load_state_dict(state)
+    return model.eval(), cfg, pre, info
+
+
+def _read_bundle(path: Path, expected_sha256: str | None):
+    """`load_bundle` up to the weights-against-configuration check."""
     from safetensors import safe_open
 
     path = Path(path)
@@ -209,9 +231,7 @@ def load_bundle(path: Path, expected_sha256: str | None = None):
     got = tensors_sha256(state)
     if stored != got:
         raise CheckpointError(f"{path}: checksum mismatch (expected {_short(stored)}, got {_short(got)})")
-    cfg = _model_config_from(path, cfg_d)
-    check_state_matches(path, state, cfg)
-    return state, cfg, _preprocess_config_from(path, pre_d), info
+    return state, _model_config_from(path, cfg_d), _preprocess_config_from(path, pre_d), info
 
 
 # ---------------------------------------------------------------------------------------------

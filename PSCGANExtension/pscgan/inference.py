@@ -1,8 +1,8 @@
 """Load a checked model bundle, pick the device and run the three phases on cine ROIs.
 
-`Predictor.load(path)` verifies the bundle (SHA-256, format, configuration vs weights) through
-`pscgan.checkpoint.load_bundle`; `Predictor.predict(cine_roi)` maps (N, 25, 64, 64) cine ROIs in
-[-1, 1] to mask probabilities, the LGE-equivalent image and the tissue segmentation.
+`Predictor.load(path)` verifies the bundle (SHA-256, format, configuration vs weights) and builds the
+generators once through `pscgan.checkpoint.load_model`; `Predictor.predict(cine_roi)` maps (N, 25, 64, 64)
+cine ROIs in [-1, 1] to mask probabilities, the LGE-equivalent image and the tissue segmentation.
 torch is imported inside the functions: without torch, `Predictor.load` raises a one-line
 CheckpointError that the Slicer module can show as is.
 """
@@ -74,8 +74,7 @@ class Predictor:
     @classmethod
     def load(cls, path: Path | None = None, device: str = "auto", expected_sha256: str | None = None) -> Predictor:
         _import_torch()  # first: a clear message when torch is missing
-        from .checkpoint import load_bundle
-        from .nn.cascade import build_generators
+        from .checkpoint import load_model
 
         path = Path(path) if path is not None else default_bundle_path()
         if not path.is_file():
@@ -83,10 +82,8 @@ class Predictor:
                 if path == default_bundle_path() else ""
             raise CheckpointError(f"{path}: model bundle not found{hint}")
         dev = resolve_device(device)
-        state, cfg, pre, info = load_bundle(path, expected_sha256=expected_sha256)
-        model = build_generators(cfg)
-        model.load_state_dict(state)
-        model.eval().to(dev)
+        model, cfg, pre, info = load_model(path, expected_sha256=expected_sha256)
+        model.to(dev)
         return cls(model=model, cfg=cfg, preprocess=pre, device=dev, info=info, source=str(path))
 
     @classmethod
