@@ -39,6 +39,14 @@ class LocaliseConfig:
     anatomical_scale_mm: float = 15.0
 
 
+SMOOTH_SIGMA_PX = 1.0  # Gaussian smoothing of the ED frame before thresholding
+RING_MM = 5.0  # a candidate's motion is read in this ring around it
+
+
+def _ring_width_px(mm: float) -> int:
+    return max(1, int(round(RING_MM / mm)))
+
+
 def _motion_map(frames: np.ndarray) -> np.ndarray:
     """(T, R, C) -> (R, C) first-harmonic magnitude, divided by its 99th percentile and clipped at 1."""
     phase = 2.0 * np.pi * np.arange(frames.shape[0]) / frames.shape[0]
@@ -103,7 +111,7 @@ def _candidates(
     rr, cc = np.mgrid[0:r, 0:c]
     dist_mm = np.hypot(rr - heart_rc[0], cc - heart_rc[1]) * mm
     disc = dist_mm < cfg.search_radius_mm
-    smooth = ndi.gaussian_filter(ed.astype(np.float64), 1.0)
+    smooth = ndi.gaussian_filter(ed.astype(np.float64), SMOOTH_SIGMA_PX)
     if disc.sum() < 16:
         return []
     radius = max(1, int(round(cfg.opening_mm / mm)))
@@ -120,7 +128,7 @@ def _candidates(
         parts, m = ndi.label(ndi.binary_opening(region & (smooth > _otsu(smooth[region])), structure=disk))
         regions += [parts == j for j in range(1, m + 1)]
     out: list[_Candidate] = []
-    ring_width = max(1, int(round(5.0 / mm)))
+    ring_width = _ring_width_px(mm)
     for region in regions:
         area_mm2 = region.sum() * mm * mm
         if not cfg.min_area_mm2 <= area_mm2 <= cfg.max_area_mm2:
@@ -159,8 +167,8 @@ def locate_lv(study: CineStudy, cfg: LocaliseConfig = LocaliseConfig()) -> np.nd
 
     lp = _left_posterior_rc(study) if cfg.anatomical_prior else None
     # candidates are searched within search_radius_mm of the heart: the window around that disc, with a margin
-    # for the smoothing (4 px) and the ring around a region (5 mm), gives the same candidates as the whole image
-    reach = int(np.ceil(cfg.search_radius_mm / mm)) + max(4, int(round(5.0 / mm))) + 2
+    # for the smoothing (its 4-sigma kernel) and the motion ring around a region, gives the same candidates as the whole image
+    reach = int(np.ceil(cfg.search_radius_mm / mm)) + max(int(4 * SMOOTH_SIGMA_PX), _ring_width_px(mm)) + 2
     r0, c0 = (max(0, int(heart_rc[0]) - reach), max(0, int(heart_rc[1]) - reach))
     window = np.s_[r0:int(heart_rc[0]) + reach + 1, c0:int(heart_rc[1]) + reach + 1]
     offset = np.array([r0, c0], float)
