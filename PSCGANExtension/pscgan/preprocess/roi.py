@@ -102,13 +102,12 @@ def paste_back(
     # only the native pixels of the window's bounding box are sampled (the window is a small part of the slice)
     ends = roi_to_native(np.array([[-0.5, -0.5], [n - 0.5, n - 0.5]]), center_rc, pixel_spacing_rc, cfg)  # (2, 2)
     r0, c0 = (max(0, int(np.floor(v))) for v in ends.min(axis=0))
+    # + 1: a pixel on the window's far edge, which rounding of the two maps could count as inside
     r1, c1 = min(r, int(np.ceil(ends[:, 0].max())) + 1), min(c, int(np.ceil(ends[:, 1].max())) + 1)
-    if r0 >= r1 or c0 >= c1:
-        return out.reshape(lead + (r, c))
-    grid = np.stack(np.meshgrid(np.arange(r0, r1), np.arange(c0, c1), indexing="ij"), axis=-1)  # (h, w, 2) native indices
-    at = native_to_roi(grid, center_rc, pixel_spacing_rc, cfg)  # (h, w, 2) in ROI index coordinates
-    box = _sample(planes, at[..., 0], at[..., 1], order, None)  # edge-extended, then masked below
-    inside = ((at > -0.5) & (at < n - 0.5)).all(axis=-1)  # (h, w): native pixels covered by the window
-    box[:, ~inside] = fill
-    out[:, r0:r1, c0:c1] = box
+    if r0 < r1 and c0 < c1:  # else the window lies outside the slice
+        grid = np.stack(np.meshgrid(np.arange(r0, r1), np.arange(c0, c1), indexing="ij"), axis=-1)  # (h, w, 2) native indices
+        at = native_to_roi(grid, center_rc, pixel_spacing_rc, cfg)  # (h, w, 2) in ROI index coordinates
+        box = _sample(planes, at[..., 0], at[..., 1], order, None)  # edge-extended, then masked below
+        box[:, ~((at > -0.5) & (at < n - 0.5)).all(axis=-1)] = fill  # native pixels the window does not cover
+        out[:, r0:r1, c0:c1] = box
     return out.reshape(lead + (r, c))
