@@ -30,6 +30,7 @@ from .augment import AugmentOptions, augment_batch
 from .distributed import DistContext, sampler_indices
 from .evaluation import evaluate
 from .phases import OUTPUTS, PROGRESSIVE_PHASES, Batch, LossSet, generator_outputs, phases_for, trainable_generator
+from .precision import check_precision, precision_note, step_autocast
 from .seeding import epoch_seed, make_deterministic, rng_state, seed_everything, set_rng_state
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -172,13 +173,15 @@ def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, los
     Returns the batch's losses as floats (loss_g, loss_d and the named terms).
     """
     keys = OUTPUTS[phase]
-    outs = generator_outputs(model, phase, b, gen_w)  # with gradients into the trained G
+    with step_autocast(training.precision, b.cine.device):  # float32 outputs for the losses whatever the forward's precision (training.precision)
+        outs = {k: v.float() for k, v in generator_outputs(model, phase, b, gen_w).items()}  # with gradients into G
     loss_d = 0.0
     if discs is not None:
         discs.requires_grad_(True)
         for _ in range(training.disc_steps_per_gen_step):
             opt_d.zero_grad(set_to_none=True)
-            ld = sum(losses.discriminator_loss(k, d_w[k], b, outs[k]) for k in keys)
+            with step_autocast(training.precision, b.cine.device):
+                ld = sum(losses.discriminator_loss(k, d_w[k], b, outs[k]) for k in keys)
             ld.backward()
             opt_d.step()
             loss_d = float(ld.detach())
@@ -186,10 +189,11 @@ def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, los
     opt_g.zero_grad(set_to_none=True)
     lg = 0.0
     parts: dict[str, float] = {}
-    for k in keys:
-        term, p = losses.generator_loss(k, None if discs is None else discs[k], b, outs[k])
-        lg = lg + term
-        parts.update(p)
+    with step_autocast(training.precision, b.cine.device):
+        for k in keys:
+            term, p = losses.generator_loss(k, None if discs is None else discs[k], b, outs[k])
+            lg = lg + term
+            parts.update(p)
     lg.backward()
     opt_g.step()
     return {"loss_g": float(lg.detach()), "loss_d": loss_d, **parts}
@@ -214,6 +218,7 @@ class Trainer:
         self.batch_size = int(options.batch_size or training.batch_size)
         self.jitter = min(int(options.jitter), int(train.margin))
         self.losses = LossSet(training)
+        check_precision(training.precision)
         self._planned = options.epochs  # the running phase's epoch plan (see run)
         self._writer = None
 
@@ -317,6 +322,9 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         model = build_generators(cfg).to(self.device)
         discs = build_discriminators(cfg).to(self.device) if training.adversarial else None
+        note = precision_note(training.precision, self.device)
+        if note and self._log_enabled():
+            print(note, flush=True)
 
         start_phase, start_epoch, saved_opt, saved_plan = 0, 0, None, 0
         if opt.init_generators is not None:
