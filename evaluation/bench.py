@@ -9,7 +9,10 @@ For each configuration (default cpu, unet2d and paper) on the CPU with `--thread
     achieved-FLOP/s / matmul-FLOP/s, i.e. how far the model is from the machine's matmul speed;
   - training throughput (samples per second) of each phase over a few steps (2 D steps + 1 G step each),
     the FLOPs of a step per sample, the achieved training GFLOP/s and its ratio to the matmul speed,
-    and from it the epochs per phase that fit the target budget (1000 phantom slices, 90 minutes).
+    and from it the epochs per phase that fit the target budget (1000 phantom slices, 90 minutes). The steps
+    run in the training configuration's precision (`cpu`: bfloat16 autocast where the machine has it,
+    training/precision.py) while the ratio's reference stays the float32 matmul, so a bfloat16 step can
+    read above what float32 arithmetic could reach.
 The same figures on CUDA when a GPU is present. Prints a table and writes bench.json.
 Each configuration is measured in its own subprocess so that peak memory is per configuration.
 """

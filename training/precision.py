@@ -13,6 +13,7 @@ slower than float32, so `step_autocast` then trains in float32 and says so once 
 from __future__ import annotations
 
 import contextlib
+from functools import cache
 
 import torch
 
@@ -27,9 +28,14 @@ def check_precision(precision: str) -> str:
 
 def native_bfloat16(device: torch.device) -> bool:
     """Whether `device` computes bfloat16 natively (CUDA: compute capability 8.0 and up; CPU: oneDNN's check)."""
-    if device.type == "cuda":
+    return _native_bfloat16(device.type)
+
+
+@cache
+def _native_bfloat16(device_type: str) -> bool:  # asked before every training step: the answer does not change
+    if device_type == "cuda":
         return bool(torch.cuda.is_bf16_supported())
-    if device.type == "cpu":
+    if device_type == "cpu":
         return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
     return False
 
