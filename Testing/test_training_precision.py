@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from test_training_trainer import synthetic_arrays
 
 from pscgan.nn.cascade import build_discriminators, build_generators
 from pscgan.nn.config import get_config
-from test_training_trainer import synthetic_arrays
 from training import precision
 from training.arrays import split_indices
 from training.config import get_training_config
