@@ -1,14 +1,14 @@
 """The arithmetic of training steps: float32 (the paper) or bfloat16 autocast (TrainingConfig.precision).
 
 Under "bfloat16", a training step's forward passes (generator and discriminators) run their convolutions and
-matrix products in bfloat16 through `torch.autocast`; weights, optimiser state, gradients' accumulation and
-the losses stay float32 (the generator outputs are cast back to float32 before any loss sees them, and
-torch's autocast runs its loss functions in float32). bfloat16 keeps float32's exponent range, so no loss
-scaling is needed. Validation and inference stay float32: the figures a run reports are those of the model
+matrix products in bfloat16 through `torch.autocast`; weights, optimiser state and the losses stay float32
+(training.trainer.train_step casts the generator outputs back to float32 before any loss sees them).
+bfloat16 keeps float32's exponent range, so no loss scaling is needed. Validation and inference stay float32: the figures a run reports are those of the model
 as it will be used.
 
 On a CPU without native bfloat16 instructions (AVX512-BF16 or AMX) autocast would emulate them and run
-slower than float32, so `step_autocast` then trains in float32 and says so once (`precision_note`).
+slower than float32, so `step_autocast` then gives no autocast, and `precision_note` the line the trainer
+prints once at the start of a run.
 """
 from __future__ import annotations
 

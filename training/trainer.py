@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -173,14 +174,15 @@ def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, los
     Returns the batch's losses as floats (loss_g, loss_d and the named terms).
     """
     keys = OUTPUTS[phase]
-    with step_autocast(training.precision, b.cine.device):  # float32 outputs for the losses whatever the forward's precision (training.precision)
+    forward = partial(step_autocast, training.precision, b.cine.device)  # bfloat16 forward passes, or float32
+    with forward():  # the losses get float32 outputs whatever the forward's precision
         outs = {k: v.float() for k, v in generator_outputs(model, phase, b, gen_w).items()}  # with gradients into G
     loss_d = 0.0
     if discs is not None:
         discs.requires_grad_(True)
         for _ in range(training.disc_steps_per_gen_step):
             opt_d.zero_grad(set_to_none=True)
-            with step_autocast(training.precision, b.cine.device):
+            with forward():
                 ld = sum(losses.discriminator_loss(k, d_w[k], b, outs[k]) for k in keys)
             ld.backward()
             opt_d.step()
@@ -189,7 +191,7 @@ def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, los
     opt_g.zero_grad(set_to_none=True)
     lg = 0.0
     parts: dict[str, float] = {}
-    with step_autocast(training.precision, b.cine.device):
+    with forward():
         for k in keys:
             term, p = losses.generator_loss(k, None if discs is None else discs[k], b, outs[k])
             lg = lg + term
