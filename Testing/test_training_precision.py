@@ -1,5 +1,5 @@
-"""Training precision: bfloat16 autocast runs the step's convolutions in bfloat16 and keeps weights, losses and
-gradients float32; unknown precisions are refused; a device without native bfloat16 trains in float32 and says so."""
+"""Training precision: bfloat16 autocast runs the step's convolutions in bfloat16, keeps the weights float32 and the
+losses finite; unknown precisions are refused; a device without native bfloat16 trains in float32 and says so."""
 from __future__ import annotations
 
 import pytest
