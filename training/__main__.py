@@ -1,9 +1,10 @@
-"""`python -m training train | export | ablate | finetune` (benchmarks: `python -m evaluation bench`).
+"""`python -m training train | export | ablate | finetune | curves` (benchmarks: `python -m evaluation bench`).
 
   train   --config NAME --data DIR --out RUN [--epochs E] [--resume] ...   three phases, checkpoints, metrics
   export  RUN --out FILE.safetensors                                       bundle of the trained generators
   ablate  --data DIR --out DIR --config cpu --epochs E [--rows a,b]         Tables 3-5 rows side by side
   finetune --bundle B --data DIR --out RUN [--phase seg]                    continue training a bundle
+  curves  RUN [RUN ...] --out curves.png [--x minutes|samples]              validation curves side by side
 User errors end in one line on stderr and exit status 2 (as `pscgan`).
 """
 from __future__ import annotations
@@ -74,6 +75,14 @@ def _finetune_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-tensorboard", action="store_true")
 
 
+def _curves_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run folder (its metrics.csv) or a metrics CSV")
+    p.add_argument("--out", required=True, help="PNG file")
+    p.add_argument("--x", choices=("minutes", "samples"), default="minutes", help="horizontal axis (default: minutes)")
+    p.add_argument("--labels", default=None, help="comma-separated names, one per RUN (default: the folder names)")
+    p.add_argument("--quiet", action="store_true")
+
+
 @dataclass(frozen=True)
 class Command:
     """One sub-command: its help, its options, and "module:function" that runs it (imported only when used)."""
@@ -92,6 +101,7 @@ COMMANDS = {
                       "training.ablate:run_ablate"),
     "finetune": Command("continue training a bundle's generators from a given phase on new data", _finetune_arguments,
                         "training.finetune:run_finetune"),
+    "curves": Command("draw validation curves of runs side by side (PNG)", _curves_arguments, "training.curves:run_curves"),
 }
 
 
