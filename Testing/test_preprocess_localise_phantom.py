@@ -81,3 +81,22 @@ def test_heart_near_the_image_edge_is_found_where_it_lies(corner):
     labels = case.labels[keep]
     assert labels[int(round(center[0])), int(round(center[1]))] == BLOOD_POOL
     assert np.hypot(*(center + offset - ref)) * sp[0] < 15.0
+
+
+def test_convexity_from_row_extremes_equals_the_hull_of_every_pixel_corner():
+    from scipy import ndimage as ndi
+    from scipy.spatial import ConvexHull
+
+    from pscgan.preprocess.localise import _convexity, _row_extremes
+
+    rng = np.random.default_rng(3)
+    corners = np.array([[-0.5, -0.5], [-0.5, 0.5], [0.5, -0.5], [0.5, 0.5]])
+    for k in range(12):
+        blob = ndi.gaussian_filter(rng.random((40, 50)), 3 + k % 4) > 0.5  # irregular regions, some in pieces
+        pts = np.argwhere(blob).astype(float)
+        rng.shuffle(pts)  # any order, not only argwhere's
+        assert len(_row_extremes(pts)) <= 2 * len(np.unique(pts[:, 0]))
+        full = ConvexHull((pts[:, None] + corners[None]).reshape(-1, 2)).volume
+        assert _convexity(pts) == pytest.approx(min(1.0, len(pts) / full), rel=1e-12)
+    crescent = np.argwhere((np.hypot(*np.mgrid[-20:21, -20:21]) < 20) & (np.hypot(*np.mgrid[-20:21, -12:29]) > 18)).astype(float)
+    assert _convexity(crescent) < 0.6

@@ -68,11 +68,21 @@ def _otsu(values: np.ndarray) -> float:
     return float(centers[int(np.argmax(between))])
 
 
+def _row_extremes(pts: np.ndarray) -> np.ndarray:
+    """The first and last pixel of every row of (row, col) pixels: every other pixel lies between two of
+    them, so their convex hull (of points or of pixel corners) is the whole set's."""
+    order = np.lexsort((pts[:, 1], pts[:, 0]))
+    rows = pts[order, 0]
+    new_row = np.r_[True, rows[1:] != rows[:-1]]
+    return pts[order][new_row | np.r_[new_row[1:], True]]
+
+
 def _convexity(pts: np.ndarray) -> float:
     """Pixel count / area of the convex hull of the pixels' corners (1 for a convex region)."""
     from scipy.spatial import ConvexHull, QhullError
 
-    corners = (pts[:, None, :] + np.array([[-0.5, -0.5], [-0.5, 0.5], [0.5, -0.5], [0.5, 0.5]])[None]).reshape(-1, 2)
+    outline = _row_extremes(pts)  # at most 2 per row instead of every pixel: the same hull
+    corners = (outline[:, None, :] + np.array([[-0.5, -0.5], [-0.5, 0.5], [0.5, -0.5], [0.5, 0.5]])[None]).reshape(-1, 2)
     try:
         hull_area = ConvexHull(corners).volume  # in 2D, .volume is the area
     except QhullError:
