@@ -139,3 +139,40 @@ def test_public_info_drops_paths_at_every_level_of_a_finetuned_bundle():
     assert clean["epoch"] == 57 and clean["base_info"]["base_info"]["ablation_row"] == "no_adversarial"
     assert clean["training_data"] == "train1" and clean["finetuned_from"] == "pscgan_cpu.safetensors"
     assert clean["base_info"]["base_info"]["training_data"] == "train" and "source_run" not in clean
+
+
+def test_split_file_chooses_the_samples_and_bad_split_files_are_one_line(phantom_dir: Path, tmp_path: Path, capsys):
+    names = sorted(f"{p.name}/0" for p in phantom_dir.iterdir() if p.is_dir())
+    given = tmp_path / "given.json"
+    given.write_text(json.dumps({"train": [3, 0, 1], "val": [2]}))
+    run = tmp_path / "run"
+    common = ["train", "--config", "tiny", "--data", str(phantom_dir), "--out", str(run), "--epochs", "1",
+              "--batch-size", "2", "--quiet", "--no-tensorboard", "--stop-after-epochs", "1"]
+    assert main([*common, "--split", str(given)]) == 0
+    saved = json.loads((run / "split.json").read_text())
+    assert (saved["train"], saved["val"]) == ([3, 0, 1], [2])  # not the --seed / --val-fraction split
+    assert saved["val_names"] == [names[2]] and saved["train_names"] == [names[3], names[0], names[1]]
+    # the run's own split.json (with names) works as --split for another run, and a resumed run keeps its split
+    assert main([*common[:6], str(tmp_path / "second"), *common[7:], "--split", str(run / "split.json")]) == 0
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"train": [0, 1, 2], "val": [3]}))
+    capsys.readouterr()
+    assert main([*common[:-2], "--resume", "--split", str(other)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "split differently from --split" in err and "\n" not in err
+
+    def refused(content: str) -> str:
+        bad = tmp_path / "bad.json"
+        bad.write_text(content)
+        assert main([*common[:6], str(tmp_path / "never"), *common[7:], "--split", str(bad)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and str(bad) in err
+        return err
+
+    assert "not a split file" in refused("{not json")
+    assert "not a split file" in refused(json.dumps({"train": [0]}))
+    assert "does not fit the data (4 samples)" in refused(json.dumps({"train": [0, 1], "val": [4]}))
+    assert "in both train and val" in refused(json.dumps({"train": [0, 1], "val": [1]}))
+    err = refused(json.dumps({"train": [0, 1], "val": [2], "train_names": [names[1], names[0]]}))
+    assert f"sample 0 is {names[0]} here, {names[1]} in the split" in err
+    assert not (tmp_path / "never").exists() or not (tmp_path / "never" / "split.json").exists()

@@ -30,6 +30,9 @@ def _add_train_options(p: argparse.ArgumentParser, config: str | None = "cpu",
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--max-minutes", type=float, default=None, help="stop after the epoch that passes this budget")
     p.add_argument("--limit-cases", type=int, default=None, help="use only the first N cases")
+    p.add_argument("--split", default=None, metavar="SPLIT.json",
+                   help="train and validate on the samples of this split (a run folder's split.json) instead of "
+                        "--val-fraction / --seed's random split; checked against the data's sample names")
     p.add_argument("--quiet", action="store_true")
 
 

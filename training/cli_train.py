@@ -27,20 +27,24 @@ def preprocess_config(cfg):
 
 
 def load_split(args, cfg, run_dir: Path):
-    """(train RoiArrays, val RoiArrays, preprocess config); the split is saved to run_dir/split.json
-    (and reused from there when it exists, so a resumed run trains on the same samples)."""
+    """(train RoiArrays, val RoiArrays, preprocess config). The split: --split FILE when given, else
+    RUN/split.json when the run has one (a resumed run trains on the same samples), else a new random one
+    (`split_indices`); it is saved to RUN/split.json with the samples' names."""
     from .data import load_dataset
 
     pre = preprocess_config(cfg)
     data = load_dataset(Path(args.data), pre, margin=max(0, args.jitter), limit=args.limit_cases, quiet=args.quiet)
     split_file = run_dir / "split.json"
-    if split_file.is_file():
-        split = json.loads(split_file.read_text())
-        tr, va = split["train"], split["val"]
-        if max(tr + va, default=-1) >= len(data):
-            raise InputError(f"{split_file}: split does not fit the data ({len(data)} samples); use a new --out")
+    given = getattr(args, "split", None)
+    if given:
+        tr, va = read_split(Path(given), data.names)
+        if split_file.is_file() and read_split(split_file, data.names) != (tr, va):
+            raise InputError(f"{split_file}: this run was split differently from --split {given}; a run keeps its split (use a new --out)")
+    elif split_file.is_file():
+        tr, va = read_split(split_file, data.names)
     else:
         tr, va = split_indices(len(data), args.val_fraction, args.seed)
+    if not split_file.is_file():
         run_dir.mkdir(parents=True, exist_ok=True)
         split_file.write_text(json.dumps({"seed": args.seed, "val_fraction": args.val_fraction, "train": tr, "val": va,
                                           "train_names": [data.names[i] for i in tr],
@@ -48,6 +52,33 @@ def load_split(args, cfg, run_dir: Path):
     if not tr:
         raise InputError(f"{args.data}: too few samples to train ({len(data)})")
     return data.subset(tr), data.subset(va), pre
+
+
+def read_split(path: Path, names: list[str]) -> tuple[list[int], list[int]]:
+    """(train, val) sample indices of a split.json (as a run folder holds) checked against the data's sample
+    names: indices in range, no sample in both, and, where the file names its samples, the same names."""
+    try:
+        split = json.loads(path.read_text())
+        tr, va = [int(i) for i in split["train"]], [int(i) for i in split["val"]]
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such split file") from None
+    except (OSError, ValueError, TypeError, KeyError) as err:
+        raise InputError(f"{path}: not a split file with train and val sample indices ({type(err).__name__}: {err})") from None
+    if min(tr + va, default=0) < 0 or max(tr + va, default=-1) >= len(names):
+        raise InputError(f"{path}: split does not fit the data ({len(names)} samples); use a new --out")
+    both = set(tr) & set(va)
+    if both:
+        raise InputError(f"{path}: {len(both)} sample(s) in both train and val (first: {names[min(both)]})")
+    for key, indices in (("train_names", tr), ("val_names", va)):
+        listed = split.get(key)
+        if listed is None:
+            continue
+        if len(listed) != len(indices):
+            raise InputError(f"{path}: {key} names {len(listed)} samples for {len(indices)} indices")
+        for i, name in zip(indices, listed):
+            if names[i] != name:
+                raise InputError(f"{path}: {key} does not match this data (sample {i} is {names[i]} here, {name} in the split)")
+    return tr, va
 
 
 def check_run_folder(run_dir: Path, resume: bool) -> None:
