@@ -122,5 +122,5 @@ def test_training_command_line_is_a_registry_of_runnable_commands():
 def _minimal_args(name: str) -> list[str]:
     required = {"train": ["--data", "d", "--out", "o"], "ablate": ["--data", "d", "--out", "o"],
                 "finetune": ["--data", "d", "--out", "o", "--bundle", "b"], "export": ["run", "--out", "o"],
-                "bundle": ["run", "--out", "o"]}
+                "bundle": ["run", "--out", "o"], "curves": ["run", "--out", "o.png"]}
     return [name, *required.get(name, [])]

@@ -142,7 +142,7 @@ def test_public_info_drops_paths_at_every_level_of_a_finetuned_bundle():
 
 
 def test_split_file_chooses_the_samples_and_bad_split_files_are_one_line(phantom_dir: Path, tmp_path: Path, capsys):
-    names = sorted(f"{p.name}/0" for p in phantom_dir.iterdir() if p.is_dir())
+    names = sorted(f"{p.name}/0" for p in phantom_dir.glob("case_*"))  # one slice per case
     given = tmp_path / "given.json"
     given.write_text(json.dumps({"train": [3, 0, 1], "val": [2]}))
     run = tmp_path / "run"
@@ -152,6 +152,7 @@ def test_split_file_chooses_the_samples_and_bad_split_files_are_one_line(phantom
     saved = json.loads((run / "split.json").read_text())
     assert (saved["train"], saved["val"]) == ([3, 0, 1], [2])  # not the --seed / --val-fraction split
     assert saved["val_names"] == [names[2]] and saved["train_names"] == [names[3], names[0], names[1]]
+    assert saved["split_file"] == str(given) and "seed" not in saved
     # the run's own split.json (with names) works as --split for another run, and a resumed run keeps its split
     assert main([*common[:6], str(tmp_path / "second"), *common[7:], "--split", str(run / "split.json")]) == 0
     other = tmp_path / "other.json"

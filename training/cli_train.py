@@ -46,7 +46,8 @@ def load_split(args, cfg, run_dir: Path):
         tr, va = split_indices(len(data), args.val_fraction, args.seed)
     if not split_file.is_file():
         run_dir.mkdir(parents=True, exist_ok=True)
-        split_file.write_text(json.dumps({"seed": args.seed, "val_fraction": args.val_fraction, "train": tr, "val": va,
+        origin = {"split_file": str(given)} if given else {"seed": args.seed, "val_fraction": args.val_fraction}
+        split_file.write_text(json.dumps({**origin, "train": tr, "val": va,
                                           "train_names": [data.names[i] for i in tr],
                                           "val_names": [data.names[i] for i in va]}, indent=1))
     if not tr:
@@ -65,7 +66,7 @@ def read_split(path: Path, names: list[str]) -> tuple[list[int], list[int]]:
     except (OSError, ValueError, TypeError, KeyError) as err:
         raise InputError(f"{path}: not a split file with train and val sample indices ({type(err).__name__}: {err})") from None
     if min(tr + va, default=0) < 0 or max(tr + va, default=-1) >= len(names):
-        raise InputError(f"{path}: split does not fit the data ({len(names)} samples); use a new --out")
+        raise InputError(f"{path}: split does not fit the data ({len(names)} samples)")
     both = set(tr) & set(va)
     if both:
         raise InputError(f"{path}: {len(both)} sample(s) in both train and val (first: {names[min(both)]})")

