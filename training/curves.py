@@ -122,15 +122,16 @@ def draw_curves(runs: Sequence[RunCurves], out_png: Path, x_axis: str = "minutes
 
     if x_axis not in X_AXES:
         raise InputError(f"--x {x_axis}: choose one of {', '.join(X_AXES)}")
-    panels = [p for p in PANELS if any(series(r, p, x_axis) for r in runs)]
+    drawn = {p: [series(r, p, x_axis) for r in runs] for p in PANELS}  # per panel, per run
+    panels = [p for p in PANELS if any(drawn[p])]
     if not panels:
         raise InputError("no validation figures in " + ", ".join(str(r.source) for r in runs))
     fig = new_figure(4.2 * len(panels), 3.6)
     colours = [f"C{i % 10}" for i in range(len(runs))]
     for k, panel in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), k + 1)
-        for run, colour in zip(runs, colours):
-            for phase, output, x, y in series(run, panel, x_axis):
+        for run, colour, lines in zip(runs, colours, drawn[panel]):
+            for phase, output, x, y in lines:
                 style = "--" if output == "mask" else "-"
                 ax.plot(x, y, style, color=colour, lw=1.4, marker="." if len(x) < 30 else None,
                         label=f"{run.label} ({phase})")
