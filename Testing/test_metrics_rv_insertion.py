@@ -178,3 +178,28 @@ def test_study_insertions_sources_given_default_and_empty_slices():
         assert angular_error(angle_deg(u.inferior_rc, CENTER), 240) < 1
     with pytest.raises(InputError, match="source"):
         study_insertions(images, labels, (1.2, 1.2), given_source="guess")
+
+
+def test_a_slice_whose_lv_centre_lies_on_a_wall_fragment_gets_points_off_the_centre():
+    """A predicted basal slice of real cine (Sunnybrook SCD0000101 with stop 28's model) was blood pool with a
+    fragment of wall under its centroid: on the rays away from the fragment the wall ended at the centre, the
+    stack's angle put the anterior point on the centre itself and the study failed ("coincides with the LV
+    centre"). Now the point keeps the stack's angle at the slice's usable radius, and the slice is quantified."""
+    from pscgan.metrics.clinical import lv_center, quantify_slice
+
+    images, labels = stack([(110, 230), (115, 235), (112, 232)])
+    r, c = np.mgrid[0:SIZE, 0:SIZE].astype(float)
+    rad = np.hypot(r - CENTER[0], c - CENTER[1])
+    fragment = np.zeros((SIZE, SIZE), np.uint8)
+    fragment[rad < 12] = 1
+    fragment[(rad < 4) & (r >= round(CENTER[0]))] = 2  # the lower half of a small disc, its top row on the centre
+    labels[2], images[2] = fragment, np.where(fragment == 1, 1.0, 0.3)
+    centre = lv_center(fragment)
+    assert fragment[round(centre[0]), round(centre[1])] == 2
+    used = study_insertions(images, labels, (1.2, 1.2))
+    for point, stack_angle in ((used[2].anterior_rc, 112), (used[2].inferior_rc, 232)):
+        assert math.dist(point, centre) >= 1.0
+        assert angular_error(angle_deg(point, centre), stack_angle) < 5
+    q = quantify_slice(fragment, (1.2, 1.2), "basal", anterior_insertion_rc=used[2].anterior_rc,
+                       inferior_insertion_rc=used[2].inferior_rc)
+    assert q.myocardium_area_cm2 > 0

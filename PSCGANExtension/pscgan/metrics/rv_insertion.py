@@ -80,6 +80,22 @@ def _epicardial_radius(myo: np.ndarray, center: tuple[float, float], step: float
     return np.where(has_wall, dist[last], np.nan)
 
 
+MIN_POINT_RADIUS_PX = 1.0  # an insertion point nearer the LV centre than this has no usable angle
+
+
+def _point_radii(radius: np.ndarray) -> np.ndarray:
+    """The 360 rays' radii (px) at which insertion points are placed: the epicardial radius, NaN rays filled
+    from their neighbours; where that is under MIN_POINT_RADIUS_PX (the LV centre on a fragment of wall, as
+    in a predicted basal slice of real cine) the slice's median usable radius, and at least that minimum.
+    Only the angle of a point orients the AHA segments; the radius keeps it off the centre."""
+    angles = np.arange(360) + 0.5
+    known = ~np.isnan(radius)
+    filled = np.interp(angles, angles[known], radius[known], period=360)  # (360,)
+    usable = filled >= MIN_POINT_RADIUS_PX
+    fallback = max(float(np.median(filled[usable])) if usable.any() else 0.0, MIN_POINT_RADIUS_PX)
+    return np.where(usable, filled, fallback)
+
+
 def _disk(radius_px: float) -> np.ndarray:
     """Boolean disk of radius `radius_px` (a single pixel below 1)."""
     n = int(math.floor(radius_px))
@@ -164,11 +180,9 @@ def epicardial_point(labels: np.ndarray, center_rc: tuple[float, float], angle: 
     """(row, col) of the epicardium at screen angle `angle` about `center_rc`; None without myocardium."""
     lab = check_labels(labels)
     radius = _epicardial_radius((lab == HEALTHY_MYOCARDIUM) | (lab == SCAR), center_rc, step)
-    angles = np.arange(360) + 0.5
-    known = ~np.isnan(radius)
-    if not known.any():
+    if np.isnan(radius).all():
         return None
-    r = float(np.interp(angle % 360.0, angles[known], radius[known], period=360))
+    r = float(np.interp(angle % 360.0, np.arange(360) + 0.5, _point_radii(radius), period=360))
     a = math.radians(angle)
     return center_rc[0] - r * math.sin(a), center_rc[1] + r * math.cos(a)
 
@@ -285,8 +299,7 @@ def detect_rv_insertion(image: np.ndarray, labels: np.ndarray, pixel_spacing_rc:
     if np.isnan(radius).all():
         return None
     angles = np.arange(360) + 0.5
-    known = ~np.isnan(radius)
-    radius = np.interp(angles, angles[known], radius[known], period=360)  # fill rays without wall
+    radius = _point_radii(radius)  # (360,) rays without wall filled, none at the centre
 
     px = math.sqrt(spacing[0] * spacing[1])
     band = np.arange(settings.band_mm[0], settings.band_mm[1] + 1e-9, px * 0.5) / px  # px beyond the epicardium
