@@ -11,7 +11,7 @@ import torch
 from pscgan.errors import InputError
 from pscgan.nn.cascade import build_generators
 from pscgan.nn.config import get_config
-from training import ablate
+from training import ablate, cli_train
 from training.__main__ import main
 from training.config import get_training_config
 
@@ -51,10 +51,10 @@ def test_every_cpu_row_can_share_its_budget_among_its_phases():
         assert sum(budgets) == pytest.approx(20.0), row
         if n == 3:
             assert budgets == pytest.approx([9.0, 4.0, 7.0]), row
-    assert ablate.parse_shares("0.45,0.2,0.35") == (0.45, 0.2, 0.35)
+    assert cli_train.parse_shares("0.45,0.2,0.35") == (0.45, 0.2, 0.35)
     for bad in ("0.5,x", "0.5,-1,0.5", ""):
         with pytest.raises(InputError, match="--budget-shares"):
-            ablate.parse_shares(bad)
+            cli_train.parse_shares(bad)
 
 
 @pytest.fixture(scope="module")

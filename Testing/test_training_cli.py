@@ -177,3 +177,24 @@ def test_split_file_chooses_the_samples_and_bad_split_files_are_one_line(phantom
     err = refused(json.dumps({"train": [0, 1], "val": [2], "train_names": [names[1], names[0]]}))
     assert f"sample 0 is {names[0]} here, {names[1]} in the split" in err
     assert not (tmp_path / "never").exists() or not (tmp_path / "never" / "split.json").exists()
+
+
+def test_budget_shares_are_the_runs_and_bad_ones_are_one_line(phantom_dir: Path, tmp_path: Path, capsys):
+    run = tmp_path / "run"
+    common = ["train", "--config", "tiny", "--data", str(phantom_dir), "--out", str(run), "--epochs", "1",
+              "--batch-size", "2", "--quiet", "--no-tensorboard", "--stop-after-epochs", "1", "--max-minutes", "30"]
+    assert main([*common, "--budget-shares", "0.6,0.15,0.25"]) == 0
+    recorded = json.loads((run / "config.json").read_text())["training"]["budget_shares"]
+    assert recorded == [0.6, 0.15, 0.25]  # the tiny configuration's own is None (equal shares)
+    capsys.readouterr()
+    for shares, message in (("0.5,0.5", "tiny trains 3 phase(s)"), ("0.5,0,0.5", "every share must be a positive"),
+                            ("a,b,c", "give one number per phase")):
+        assert main([*common[:6], str(tmp_path / "never"), *common[7:], "--budget-shares", shares]) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err and "\n" not in err, err
+    assert not (tmp_path / "never").exists()
+    # a resumed run keeps the shares it started with: other shares are refused in one line
+    assert main([*common, "--resume", "--budget-shares", "0.5,0.2,0.3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "budget_shares" in err and "\n" not in err, err
+    assert main([*common, "--resume", "--budget-shares", "0.6,0.15,0.25"]) == 0

@@ -44,6 +44,9 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-tensorboard", action="store_true")
     p.add_argument("--validate-every", type=int, default=1, metavar="N",
                    help="validate after every N epochs of a phase, and always after its first and last (default 1)")
+    p.add_argument("--budget-shares", default=None, metavar="PRI,SYS,SEG",
+                   help="how the phases share --max-minutes (default: the configuration's budget_shares; recorded in "
+                        "RUN/config.json, and a resumed run must give the same)")
     p.add_argument("--no-augment", action="store_true",
                    help="train without the domain randomisation of the cine (training.augment; on by default)")
 

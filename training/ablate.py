@@ -17,6 +17,7 @@ from pathlib import Path
 from pscgan.errors import InputError
 from pscgan.nn.config import ModelConfig
 
+from .cli_train import parse_shares
 from .config import configs
 from .phases import phases_for
 
@@ -94,17 +95,6 @@ def row_config(base, base_training, row: str):
     if shares is not None and len(shares) != len(phases_for(cfg)):  # no_progressive: one joint phase gets it all
         training = training.with_changes(budget_shares=None)
     return cfg, training
-
-
-def parse_shares(text: str) -> tuple[float, ...]:
-    """--budget-shares "0.45,0.2,0.35" -> (0.45, 0.2, 0.35); a one-line error for anything else."""
-    try:
-        shares = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise InputError(f"--budget-shares {text!r}: give one number per phase, e.g. 0.45,0.2,0.35") from None
-    if not shares or any(not math.isfinite(v) or v <= 0 for v in shares):
-        raise InputError(f"--budget-shares {text!r}: every share must be a positive number")
-    return shares
 
 
 def result_row(row: str, metrics: dict, epochs: int, minutes: float) -> dict:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from pscgan.errors import InputError
@@ -17,6 +18,31 @@ def named_configs(name: str):
         return configs(name)
     except KeyError as err:
         raise InputError(f"--config {name}: {err.args[0]}") from None
+
+
+def parse_shares(text: str) -> tuple[float, ...]:
+    """--budget-shares "0.45,0.2,0.35" -> (0.45, 0.2, 0.35); a one-line error for anything else."""
+    try:
+        shares = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(f"--budget-shares {text!r}: give one number per phase, e.g. 0.45,0.2,0.35") from None
+    if not shares or any(not math.isfinite(v) or v <= 0 for v in shares):
+        raise InputError(f"--budget-shares {text!r}: every share must be a positive number")
+    return shares
+
+
+def with_budget_shares(cfg, training, text: str | None):
+    """The training configuration with --budget-shares in place of its own (unchanged without it): one
+    positive share per phase of the architecture, else a one-line InputError."""
+    if not text:
+        return training
+    from .phases import phases_for
+
+    shares, phases = parse_shares(text), phases_for(cfg)
+    if len(shares) != len(phases):
+        raise InputError(f"--budget-shares {text!r}: configuration {cfg.name} trains {len(phases)} phase(s) "
+                         f"({', '.join(phases)}); give one share each")
+    return training.with_changes(budget_shares=shares)
 
 
 def preprocess_config(cfg):
@@ -101,6 +127,7 @@ def run_train(args) -> int:
     from .trainer import Trainer, TrainOptions
 
     cfg, training = named_configs(args.config)
+    training = with_budget_shares(cfg, training, getattr(args, "budget_shares", None))
     run_dir = Path(args.out)
     check_run_folder(run_dir, args.resume)
     if args.validate_every < 1:
