@@ -1,4 +1,4 @@
-"""The whole job on one study: read -> preprocess -> model -> paste back -> metrics.
+"""The whole job on one study: read -> preprocess -> model -> post-process -> paste back -> metrics.
 
 `run_study` is what `pscgan infer`, the demo and the Slicer module call; it knows nothing of files
 or nodes. `quantify_study` re-measures a (possibly corrected) label stack without the model, which
@@ -94,6 +94,7 @@ def run_study(
     generators as one batch; should_cancel() is polled between steps and raises `Cancelled` (nothing is
     returned, so the caller has nothing half-made to clean up).
     """
+    from .postprocess import keep_lv_regions
     from .preprocess import paste_back, prepare
 
     notes: list[str] = []
@@ -118,6 +119,7 @@ def run_study(
         lge_roi[s:e], labels_roi[s:e] = pred.lge, pred.labels
         report(e, n, f"slice {e} of {n}" if e == s + 1 else f"slices {s + 1}-{e} of {n}")
     notes.extend(take_notes() if take_notes is not None else (getattr(predictor, "notes", []) or []))
+    labels_roi = keep_lv_regions(labels_roi)  # labelled blobs detached from the LV become "other"
 
     spacing_rc = (study.spacing[1], study.spacing[0])
     lge = None
