@@ -3,8 +3,8 @@
 One rule, nnU-Net's "keep the main foreground component" (Isensee et al., Nature Methods 18, 2021) with the
 LV as the foreground: the ROI is centred on the LV (`pscgan.preprocess.roi`), so the heart the measurements
 are about is the labelled region (blood pool, healthy myocardium and scar together, 8-connected) at or nearest
-the ROI's centre. Every labelled region not connected to it is a detached blob (typically the right
-ventricle's blood, or wall-like tissue of the chest or liver) and becomes "other". Labels inside the kept
+the ROI's centre. Every labelled region not connected to it is a detached blob (on the shared Sunnybrook studies:
+right-ventricular blood, tissue below the heart) and becomes "other". Labels inside the kept
 region never change: a blood pool split by a papillary muscle stays, scar stays where the model put it.
 """
 from __future__ import annotations
@@ -36,4 +36,5 @@ def keep_lv_region(labels: np.ndarray) -> np.ndarray:
 
 def keep_lv_regions(labels: np.ndarray) -> np.ndarray:
     """(S, H, W) ROI labels of a study -> `keep_lv_region` of every slice."""
-    return np.stack([keep_lv_region(s) for s in np.asarray(labels)]) if len(labels) else np.asarray(labels).copy()
+    labels = np.asarray(labels)
+    return np.stack([keep_lv_region(s) for s in labels]) if len(labels) else labels.copy()
