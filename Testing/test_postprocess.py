@@ -35,9 +35,27 @@ def test_a_blob_touching_the_wall_even_diagonally_is_kept():
     labels = _heart()
     rows, cols = np.nonzero(labels)
     r, c = rows.max(), cols[rows == rows.max()].max()  # the ring's lowest-right pixel
-    labels[r + 1, c + 1] = BLOOD_POOL  # touches it at a corner only
-    labels[r + 2, c + 2] = BLOOD_POOL
+    labels[r + 1, c + 1] = HEALTHY_MYOCARDIUM  # touches it at a corner only
+    labels[r + 2, c + 2] = HEALTHY_MYOCARDIUM
     np.testing.assert_array_equal(keep_lv_region(labels), labels)
+
+
+def test_a_second_blood_pool_joined_by_wall_becomes_other_and_the_wall_stays():
+    """Rule 2: right-ventricular blood joined to the LV through predicted wall is not LV blood pool."""
+    heart = _heart()
+    labels = heart.copy()
+    labels[26:38, 46:58] = HEALTHY_MYOCARDIUM  # wall reaching out of the ring (it touches the ring)
+    labels[28:36, 48:56] = BLOOD_POOL  # a second blood pool inside it, not connected to the LV's
+    kept = keep_lv_region(labels)
+    expected = labels.copy()
+    expected[28:36, 48:56] = OTHER
+    np.testing.assert_array_equal(kept, expected)
+    # a blood pool split by a one-pixel bridge of wall through the centre keeps the part at the centre only
+    split = heart.copy()
+    split[:, 33] = np.where(split[:, 33] == BLOOD_POOL, HEALTHY_MYOCARDIUM, split[:, 33])
+    kept = keep_lv_region(split)
+    assert (kept[:, 34:][heart[:, 34:] == BLOOD_POOL] == OTHER).all()
+    assert (kept[:, :33][heart[:, :33] == BLOOD_POOL] == BLOOD_POOL).all()
 
 
 def test_with_an_unlabelled_centre_the_nearest_region_is_kept():
