@@ -45,7 +45,9 @@ short-axis cine MRI without contrast agent, and measures scar area, scar ratio, 
 Even on held-out phantom cases it misses most scar (see Resources/MODEL_CARD.md in the extension's repository).
 <br><b>Research use only. Not for clinical decisions.</b>
 <br>Inputs: a cine loaded as a sequence (4D NIfTI, .seq.nrrd or DICOM cine). Only a 102 mm window around the LV
-is synthesised; the rest of the LGE-equivalent volume is filled. The AHA segments are oriented by RV insertion
+is synthesised; the rest of the LGE-equivalent volume is filled. The segmentation keeps only the heart at the
+window's centre (detached regions and a second blood pool become "other"): if the centre lands on the right
+ventricle, place the ROI centre markup on the LV. The AHA segments are oriented by RV insertion
 points detected on each slice (or your markups); they are put into two markups you can drag. Correct the
 segmentation in Segment Editor or move the points, then press "Recompute metrics"; "Export case for training"
 turns corrections (and a real LGE, if you have one) into training data.
