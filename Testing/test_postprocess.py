@@ -1,4 +1,5 @@
-"""Post-processing: only the labelled region at or nearest the ROI centre (the LV) keeps its labels."""
+"""Post-processing: only the labelled region at or nearest the ROI centre (the LV) keeps its labels, and within it
+only the blood-pool region at or nearest the centre stays blood pool."""
 from __future__ import annotations
 
 from types import SimpleNamespace

@@ -127,7 +127,7 @@ def run_train(args) -> int:
     from .trainer import Trainer, TrainOptions
 
     cfg, training = named_configs(args.config)
-    training = with_budget_shares(cfg, training, getattr(args, "budget_shares", None))
+    training = with_budget_shares(cfg, training, args.budget_shares)
     run_dir = Path(args.out)
     check_run_folder(run_dir, args.resume)
     if args.validate_every < 1:

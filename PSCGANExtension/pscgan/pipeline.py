@@ -119,7 +119,7 @@ def run_study(
         lge_roi[s:e], labels_roi[s:e] = pred.lge, pred.labels
         report(e, n, f"slice {e} of {n}" if e == s + 1 else f"slices {s + 1}-{e} of {n}")
     notes.extend(take_notes() if take_notes is not None else (getattr(predictor, "notes", []) or []))
-    labels_roi = keep_lv_regions(labels_roi)  # labelled blobs detached from the LV become "other"
+    labels_roi = keep_lv_regions(labels_roi)  # the LV at the ROI centre only (pscgan.postprocess)
 
     spacing_rc = (study.spacing[1], study.spacing[0])
     lge = None
