@@ -43,43 +43,19 @@ def test_centre_in_lv_not_rv_in_dilated_hearts(index):
     assert _centre_tissue(index) == BLOOD_POOL
 
 
-@pytest.mark.xfail(strict=True, reason="known failure: the motion peak lies 61 mm off the LV, on the RV; the LV's part "
-                                       "of the split region is elongated (axis ratio 0.42) and scores 0.0035 against "
-                                       "the RV part's 0.0054")
+@pytest.mark.xfail(strict=True, reason="known failure: once the oversized LV+RV region is split, the RV part "
+                                       "(3400 mm2, convexity 0.76) outscores the LV (score 0.059 vs 0.057)")
 def test_centre_in_lv_not_rv_basal_dilated_heart_270():
     assert _centre_tissue(270) == BLOOD_POOL
 
 
-# Apical slices of phantom seed 32 (a development seed, not a test set) where the first level joined the LV's
-# blood with the RV's through blurred thin walls, or papillary muscles broke the LV's blood into a star, and the
-# centre fell 21-29 mm off, on the RV or the wall. Found by running locate_lv on seed 32, 0..299.
-@pytest.mark.parametrize("index", [36, 192, 242])
-def test_centre_in_lv_apical_slices_joined_to_the_rv(index):
-    assert _centre_tissue(index, seed=32) == BLOOD_POOL
-
-
-def _centre_tissue(index: int, seed: int = 2) -> int:
-    """Reference label under the automatic centre of phantom case (seed, index), read without orientation."""
-    case = phantom.generate_case(seed, index)
+def _centre_tissue(index: int) -> int:
+    """Reference label under the automatic centre of phantom case (seed 2, index), read without orientation."""
+    case = phantom.generate_case(2, index)
     sp = case.meta["pixel_spacing_mm"]
     study = read_cine(case.cine, spacing=(sp[1], sp[0], 10.0))
     r, c = (int(round(v)) for v in locate_lv(study)[0])
     return int(case.labels[r, c])
-
-
-def test_ring_contrast_is_full_for_blood_wrapped_in_wall_and_none_inside_a_chamber():
-    from pscgan.preprocess.localise import LocaliseConfig, _ring_contrast
-
-    rr, cc = np.mgrid[0:40, 0:40]
-    d = np.hypot(rr - 20, cc - 20)
-    core, ring = d < 8, (d >= 8) & (d < 12)
-    wrapped = np.where(core, 1.0, 0.3)  # blood, then myocardium
-    chamber = np.where(d < 16, 1.0, 0.3)  # the core is only the middle of a larger bright chamber
-    half = np.where(core, 1.0, 0.8)  # surroundings 20 % darker: 20 / 50 of the full contrast
-    cfg = LocaliseConfig()
-    assert _ring_contrast(wrapped, core, ring, cfg) == 1.0
-    assert _ring_contrast(chamber, core, ring, cfg) == 0.0
-    assert _ring_contrast(half, core, ring, cfg) == pytest.approx(0.2 / cfg.full_ring_contrast)
 
 
 def test_motion_map_is_the_first_fft_bin_over_time():

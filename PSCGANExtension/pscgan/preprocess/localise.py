@@ -5,15 +5,10 @@
    slices share the in-plane grid), smoothed over ~15 mm. Its peak is the beating heart (LV + RV), the only
    thing in the field of view that moves at the heart rate.
 2. Candidates per slice: bright connected regions of the end-diastolic frame (Otsu threshold inside a disc
-   around the heart), opened a little to cut thin bridges. A region too large to be an LV, or not round and
-   convex enough to be one (in dilated hearts with thin walls LV, RV, fat or liver can join at this level),
-   is split at the Otsu level of its own pixels.
-3. Each candidate is closed (~3 mm) and filled first, so papillary muscles and trabeculae count as its blood
-   pool, as in experts' contours; its shape and centroid are those of the closed region.
-   Score = motion around the region x roundness^2 (minor/major axis ratio) x convexity^2 (pixels / convex
-   hull) x ring contrast^2 (how much darker the 5 mm ring around it is: the LV's blood is wrapped in
-   myocardium, while a bright part cut out of a chamber or the liver is surrounded by more of the same)
-   x a weak closeness to the heart centre x plausible size x, when the study has a real patient
+   around the heart), opened a little to cut thin bridges. A region too large to be an LV (in dilated hearts
+   with thin walls LV, RV and fat can join at this level) is split at the Otsu level of its own pixels.
+3. Score = motion around the region x roundness^2 (minor/major axis ratio) x convexity^2 (pixels / convex
+   hull) x a weak closeness to the heart centre x plausible size x, when the study has a real patient
    orientation (direction not identity), a mild anatomical prior: the LV lies left-posterior (LPS) of the RV.
    The RV blood pool is a crescent (low convexity, elongated); vessels and fat move little.
 4. Stack consistency: the LV centres of a short-axis stack lie near one line; each slice takes its best
@@ -42,10 +37,6 @@ class LocaliseConfig:
     min_relative_score: float = 0.1  # candidates scoring below this x the stack's typical LV score are ignored
     anatomical_prior: bool = True  # LV lies left-posterior of the RV (LPS); used only for non-identity directions
     anatomical_scale_mm: float = 15.0
-    split_convexity: float = 0.8  # a first-level region less convex or round than this is split at its own level
-    split_axis_ratio: float = 0.5
-    closing_mm: float = 3.0  # a candidate's shape is measured after closing (trabeculae, papillary muscles)
-    full_ring_contrast: float = 0.5  # ring this much darker than the candidate (relative): full score
 
 
 SMOOTH_SIGMA_PX = 1.0  # Gaussian smoothing of the ED frame before thresholding
@@ -97,41 +88,6 @@ def _convexity(pts: np.ndarray) -> float:
     except QhullError:
         return 1.0
     return float(min(1.0, len(pts) / hull_area)) if hull_area > 0 else 1.0
-
-
-def _shape(region: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """(centroid (row, col), minor/major axis ratio, convexity) of a boolean region."""
-    pts = np.argwhere(region).astype(float)
-    cov = np.cov(pts.T) if len(pts) > 2 else np.eye(2)
-    ev = np.sort(np.linalg.eigvalsh(cov))
-    axis_ratio = float(np.sqrt(max(ev[0], 1e-6) / max(ev[1], 1e-6)))
-    return pts.mean(axis=0), axis_ratio, _convexity(pts)  # crescents (RV) are far from convex
-
-
-def _closed(region: np.ndarray, disk: np.ndarray) -> np.ndarray:
-    """The region morphologically closed by `disk` (padded, so the image's edge does not erode it), holes filled."""
-    from scipy import ndimage as ndi
-
-    pad = disk.shape[0]
-    closed = ndi.binary_closing(np.pad(region, pad), structure=disk)[pad:-pad, pad:-pad]
-    return ndi.binary_fill_holes(closed | region)
-
-
-def _looks_like_lv(region: np.ndarray, cfg: LocaliseConfig) -> bool:
-    """Round and convex enough to be kept whole; otherwise the region is split at its own level."""
-    _, axis_ratio, convexity = _shape(region)
-    return axis_ratio >= cfg.split_axis_ratio and convexity >= cfg.split_convexity
-
-
-def _ring_contrast(smooth: np.ndarray, region: np.ndarray, ring: np.ndarray, cfg: LocaliseConfig) -> float:
-    """How much darker the ring around a candidate is than the candidate, relative to the candidate's brightness,
-    reaching 1 at cfg.full_ring_contrast: the LV's blood is wrapped in myocardium all round, while a bright part
-    cut out of a larger chamber (RV, atrium) or of the liver is surrounded by more of the same."""
-    inside = float(np.median(smooth[region]))
-    if not ring.any() or inside <= 0:
-        return 0.0
-    drop = (inside - float(np.median(smooth[ring]))) / inside
-    return float(np.clip(drop / cfg.full_ring_contrast, 0.0, 1.0))
 
 
 @dataclass
@@ -186,34 +142,35 @@ def _candidates(
     regions = []
     for k in range(1, n + 1):
         region = labels == k
-        if region.sum() < 16 or (region.sum() * mm * mm <= cfg.max_area_mm2 and _looks_like_lv(region, cfg)):
+        if region.sum() * mm * mm <= cfg.max_area_mm2 or region.sum() < 16:
             regions.append(region)
             continue
-        # Too large or not round enough to be an LV: in dilated hearts with thin walls the first level joins
-        # LV, RV, fat or liver. Split it at the Otsu level of its own pixels (the myocardium lies below it, blood above).
+        # Too large to be an LV: in dilated hearts with thin walls the first level joins LV, RV and fat.
+        # Split it at the Otsu level of its own pixels (the myocardium lies below it, blood above).
         parts, m = ndi.label(ndi.binary_opening(region & (smooth > _otsu(smooth[region])), structure=disk))
         regions += [parts == j for j in range(1, m + 1)]
     out: list[_Candidate] = []
     ring_width = _ring_width_px(mm)
-    close_radius = max(1, int(round(cfg.closing_mm / mm)))
-    close_disk = np.hypot(*np.mgrid[-close_radius : close_radius + 1, -close_radius : close_radius + 1]) <= close_radius
     for region in regions:
         area_mm2 = region.sum() * mm * mm
         if not cfg.min_area_mm2 <= area_mm2 <= cfg.max_area_mm2:
             continue
-        filled = _closed(region, close_disk)  # papillary muscles and trabeculae count as blood pool
-        center, axis_ratio, convexity = _shape(filled)
-        grown = ndi.binary_dilation(filled, iterations=ring_width)
+        pts = np.argwhere(region).astype(float)
+        center = pts.mean(axis=0)
+        cov = np.cov(pts.T) if len(pts) > 2 else np.eye(2)
+        ev = np.sort(np.linalg.eigvalsh(cov))
+        axis_ratio = float(np.sqrt(max(ev[0], 1e-6) / max(ev[1], 1e-6)))
+        convexity = _convexity(pts)  # crescents (RV) are far from convex
+        grown = ndi.binary_dilation(ndi.binary_fill_holes(region), iterations=ring_width)
         motion_here = float(motion[grown].mean())
-        contrast = _ring_contrast(smooth, region, grown & ~filled, cfg)
         d = float(np.hypot(*(center - heart_rc))) * mm
         closeness = float(np.exp(-0.5 * (d / cfg.closeness_mm) ** 2))
         size_prior = float(np.clip(area_mm2 / 300.0, 0.2, 1.0))  # tiny blobs are less likely the LV
-        score = motion_here * axis_ratio**2 * convexity**2 * closeness * size_prior * contrast**2
+        score = motion_here * axis_ratio**2 * convexity**2 * closeness * size_prior
         if left_posterior_rc is not None:  # the LV is left-posterior of the heart's motion centre, the RV not
             along = float((center - heart_rc) @ left_posterior_rc) * mm
             score *= 1.0 + 0.5 * np.tanh(along / cfg.anatomical_scale_mm)
-        if not filled[int(round(center[0])), int(round(center[1]))]:
+        if not region[int(round(center[0])), int(round(center[1]))]:
             score *= 0.5  # ring or crescent: its centroid lies outside it
         out.append(_Candidate(center_rc=center + offset, score=score))
     return sorted(out, key=lambda cand: -cand.score)
