@@ -22,6 +22,23 @@ def test_ceiling_is_below_one_and_the_copies_match_the_reference_anatomy(tmp_pat
         assert np.array_equal(a, b)
 
 
+def test_copies_use_the_reference_generator_version(tmp_path):
+    """A phantom-1.4 test set is regenerated as phantom-1.4 (its trabeculation and texture), not the default version:
+    the clean copy's cine is the reference's cine, voxel for voxel."""
+    import numpy as np
+    import SimpleITK as sitk
+
+    from pscgan.phantom.config import phantom_config
+
+    ref = tmp_path / "ref"
+    generate_dataset(ref, 1, seed=13, cfg=phantom_config("phantom-1.4"), progress=False)
+    assert main(["--ref", str(ref), "--out", str(tmp_path / "out")]) == 0
+    clean = tmp_path / "out" / "clean" / "case_00000"
+    assert json.loads((clean / "meta.json").read_text())["generator_version"] == "phantom-1.4"
+    a, b = (sitk.GetArrayFromImage(sitk.ReadImage(str(f / "cine.nii.gz"))) for f in (ref / "case_00000", clean))
+    assert np.array_equal(a, b)
+
+
 def test_a_folder_that_is_no_phantom_dataset_is_one_line(tmp_path, capsys):
     (tmp_path / "ref").mkdir()
     assert main(["--ref", str(tmp_path / "ref"), "--out", str(tmp_path / "out")]) == 2

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 
@@ -31,7 +30,7 @@ def _run(argv: list[str] | None) -> int:
     from pscgan.errors import InputError  # raised here, reported by main
     from pscgan.io.atomic import write_text
     from pscgan.metrics.evaluate import evaluate_folders
-    from pscgan.phantom.config import PhantomConfig
+    from pscgan.phantom.config import phantom_config
     from pscgan.phantom.generate import generate_case
     from pscgan.phantom.writer import write_case
 
@@ -43,7 +42,8 @@ def _run(argv: list[str] | None) -> int:
     if not (ref / "dataset.json").is_file():
         raise InputError(f"{ref}: no dataset.json (not a phantom dataset written by `pscgan phantom`)")
     info = json.loads((ref / "dataset.json").read_text())
-    cfg = replace(PhantomConfig(), lge_snr_range=(1e7, 1e7))
+    # the reference's own generator version (its anatomy, texture and cine), only the LGE noise scaled down
+    cfg = phantom_config(info.get("generator_version"), lge_snr_range=(1e7, 1e7))
     cases = sorted(c for c in ref.iterdir() if c.is_dir() and c.name.startswith("case_"))
     for c in cases:
         index = int(c.name.split("_")[1])
@@ -53,7 +53,8 @@ def _run(argv: list[str] | None) -> int:
     write_text(out / "ceiling.json", json.dumps({"cases": len(cases), "seed": info["seed"], "aggregates": figures},
                                                  indent=1, default=str))
     print("LGE ceiling (noise-free vs the written noisy LGE, pscgan evaluate's definitions): "
-          + ", ".join(f"{k} {v['mean']:.3f} +- {v['sd']:.3f}" for k, v in figures.items()) + f" over {len(cases)} cases")
+          + ", ".join(f"{k} {v['mean']:.3f}" + (f" +- {v['sd']:.3f}" if v["sd"] is not None else "")  # no SD of one case
+                      for k, v in figures.items()) + f" over {len(cases)} cases")
     return 0
 
 
