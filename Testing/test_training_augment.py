@@ -6,9 +6,10 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 
 from pscgan.preprocess import normalise
-from training.augment import OFF, AugmentOptions, _curve_coefficients, _normalise_batch, augment_batch
+from training.augment import OFF, AugmentOptions, _curve_coefficients, _normalise_batch, _symmetry, augment_batch
 
 B, T, S = 6, 25, 64
 NO_CHANGE = dict(p_geometric=0.0, p_frames=0.0, p_phase=0.0, p_curve=0.0, p_bias=0.0, p_resolution=0.0,
@@ -99,6 +100,34 @@ def test_geometric_changes_move_cine_lge_and_labels_together():
         np.testing.assert_allclose(lge_c, label_c, atol=0.5, err_msg=f"sample {b}: LGE vs labels")
         moved += np.linalg.norm(label_c - before) > 1.0
     assert moved >= B // 2  # the disc is off-centre, so rotations and scalings move it
+
+
+def test_symmetries_move_cine_lge_and_labels_together_and_reach_all_eight():
+    cine, lge, labels = _batch()
+    opts = replace(AugmentOptions(), **NO_CHANGE, p_dihedral=1.0)
+    seen = set()
+    for seed in range(6):
+        c, g, lab = augment_batch(cine, lge, labels, np.random.default_rng(seed), opts)
+        for b in range(B):
+            # the same pixel-exact symmetry of the input for all three (no interpolation)
+            code = next(k for k in range(8) if np.array_equal(lab[b], _symmetry(torch.from_numpy(labels[b]), k).numpy()))
+            np.testing.assert_array_equal(g[b], _symmetry(torch.from_numpy(lge[b]), code).numpy())
+            # the cine up to the final normalisation, whose percentiles come from every 4th pixel of the new grid
+            np.testing.assert_allclose(c[b], _symmetry(torch.from_numpy(cine[b]), code).numpy(), atol=5e-3)
+            seen.add(code)
+    assert seen == set(range(8))  # the pattern (off-centre disc, scar blob) has no symmetry, so codes are told apart
+
+
+def test_cli_dihedral_probability(tmp_path):
+    from pscgan.errors import InputError
+    from training.__main__ import build_parser
+    from training.cli_train import run_train
+
+    base = ["train", "--data", str(tmp_path), "--out", str(tmp_path / "run")]
+    assert build_parser().parse_args(base).p_dihedral == 0.0
+    assert build_parser().parse_args([*base, "--p-dihedral", "0.5"]).p_dihedral == 0.5
+    with pytest.raises(InputError, match=r"--p-dihedral 1\.5: give a probability between 0 and 1"):
+        run_train(build_parser().parse_args([*base, "--p-dihedral", "1.5"]))
 
 
 @pytest.mark.parametrize("switch", ["p_curve", "p_bias", "p_resolution", "p_noise", "p_blur", "p_frames", "p_phase"])

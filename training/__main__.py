@@ -49,6 +49,9 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
                         "RUN/config.json, and a resumed run must give the same)")
     p.add_argument("--no-augment", action="store_true",
                    help="train without the domain randomisation of the cine (training.augment; on by default)")
+    p.add_argument("--p-dihedral", type=float, default=0.0, metavar="P",
+                   help="probability that a training sample is transposed and/or flipped (one of the 8 symmetries of "
+                        "the square, training.augment; default 0: off)")
 
 
 def _export_arguments(p: argparse.ArgumentParser) -> None:

@@ -17,6 +17,11 @@ borders):
 - rotation +-15 deg and isotropic scaling 0.9-1.1 about the ROI centre (p 0.5): the short-axis plane is
   planned by hand, so the heart's in-plane orientation varies by about this much between studies, and the
   heart size varies by about +-10 % in the fixed 1.6 mm ROI (the ROI size is physical, so only anatomy varies).
+- symmetries of the square (p_dihedral, off by default): a transpose and flips of rows and columns, drawn
+  uniformly from the 8 combinations (the identity included), before the rotation. Not anatomy (the RV lands
+  above, below or on the other side of the LV, the ventricle twists the other way): a multiplier of distinct
+  training samples for a design that has run out of them. Wall thickening, which carries the scar, does not
+  depend on the direction it is seen from. Drawn only when on, so the default's random stream is unchanged.
 Temporal (cine only; the labels and LGE belong to end-diastole and stay):
 - frame count (p 0.5): the scan had N = 16-40 frames per cycle (the range of clinical retrospectively gated
   bSSFP, 20-30 typical; the shared Sunnybrook studies have 20): the 25 frames go to N and back with the same periodic spline
@@ -66,6 +71,7 @@ class AugmentOptions:
 
     enabled: bool = True
     p_geometric: float = 0.5
+    p_dihedral: float = 0.0
     max_rotation_deg: float = 15.0
     scale_range: tuple[float, float] = (0.9, 1.1)
     p_frames: float = 0.5
@@ -117,6 +123,9 @@ def augment_batch(cine: np.ndarray, lge: np.ndarray, labels: np.ndarray, rng: np
     y = torch.from_numpy(np.array(lge, dtype=np.float32))
     lab = labels.copy()
 
+    for i in np.flatnonzero(p["dihedral"]):
+        m[i], y[i] = _symmetry(m[i], p["symmetry"][i]), _symmetry(y[i], p["symmetry"][i])
+        lab[i] = _symmetry(torch.from_numpy(lab[i]), p["symmetry"][i]).numpy()
     geo = np.flatnonzero(p["geometric"])
     if geo.size:
         mg, yg, lg = _geometric(m[geo], y[geo], torch.from_numpy(labels[geo].astype(np.float32)),
@@ -188,7 +197,21 @@ def _draw(rng: np.random.Generator, b: int, t: int, s: int, o: AugmentOptions) -
         "blur": rng.random(b) < o.p_blur,
         "blur_sigma": u(*o.blur_sigma_range),
         "sharpen": u(*o.sharpen_range),
+        **({"dihedral": rng.random(b) < o.p_dihedral, "symmetry": rng.integers(0, 8, b)} if o.p_dihedral > 0
+           else {"dihedral": np.zeros(b, bool), "symmetry": np.zeros(b, int)}),  # the default's stream as before
     }
+
+
+def _symmetry(x, code: int):
+    """(..., S, S) under one of the 8 symmetries of the square: bit 0 transposes, bit 1 flips rows, bit 2
+    flips columns (code 0 is the identity)."""
+    if code & 1:
+        x = x.transpose(-2, -1)
+    if code & 2:
+        x = x.flip(-2)
+    if code & 4:
+        x = x.flip(-1)
+    return x.contiguous()
 
 
 def _geometric(cine, lge, labels, angles, scales):

@@ -130,6 +130,8 @@ def run_train(args) -> int:
     training = with_budget_shares(cfg, training, args.budget_shares)
     run_dir = Path(args.out)
     check_run_folder(run_dir, args.resume)
+    if not 0.0 <= args.p_dihedral <= 1.0:
+        raise InputError(f"--p-dihedral {args.p_dihedral}: give a probability between 0 and 1")
     if args.validate_every < 1:
         raise InputError(f"--validate-every {args.validate_every}: give a whole number of epochs, 1 or more")
     ctx = setup(resolve_device(args.device))
@@ -141,7 +143,7 @@ def run_train(args) -> int:
                             max_minutes=args.max_minutes, stop_after_epochs=args.stop_after_epochs,
                             resume=args.resume, quiet=args.quiet, tensorboard=not args.no_tensorboard,
                             validate_every=args.validate_every,
-                            augment=AugmentOptions(enabled=not args.no_augment))
+                            augment=AugmentOptions(enabled=not args.no_augment, p_dihedral=args.p_dihedral))
         # the compute behind a time budget: with --max-minutes, the threads decide how many epochs fit (the
         # invocation that finishes the run records its own; a resumed run may have had others before)
         compute = {"threads_per_process": torch.get_num_threads(), "processes": ctx.world_size}
