@@ -198,3 +198,16 @@ def test_budget_shares_are_the_runs_and_bad_ones_are_one_line(phantom_dir: Path,
     err = capsys.readouterr().err.strip()
     assert "budget_shares" in err and "\n" not in err, err
     assert main([*common, "--resume", "--budget-shares", "0.6,0.15,0.25"]) == 0
+
+
+def test_a_resumed_run_keeps_its_randomisation_options(phantom_dir: Path, tmp_path: Path, capsys):
+    run = tmp_path / "run"
+    common = ["train", "--config", "tiny", "--data", str(phantom_dir), "--out", str(run), "--epochs", "2",
+              "--batch-size", "2", "--quiet", "--no-tensorboard", "--stop-after-epochs", "1"]
+    assert main([*common, "--p-dihedral", "0.5"]) == 0
+    capsys.readouterr()
+    for other, changed in ((["--resume"], "p_dihedral"), (["--resume", "--p-dihedral", "0.5", "--no-augment"], "enabled")):
+        assert main([*common, *other]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "other randomisation options" in err and changed in err and "\n" not in err, err
+    assert main([*common, "--resume", "--p-dihedral", "0.5"]) == 0

@@ -95,6 +95,12 @@ class AugmentOptions:
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
+    def differences(self, stored: dict) -> list[str]:
+        """The options that differ from `stored` (a to_dict() of the run being resumed); an option the stored
+        dict lacks was added later and had its default then."""
+        stored = {**AugmentOptions().to_dict(), **stored}
+        return sorted(k for k, v in self.to_dict().items() if stored.get(k) != v)
+
 
 OFF = AugmentOptions(enabled=False)
 _WARP_KNOTS = 6

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from pscgan.checkpoint import load_checkpoint, save_checkpoint
-from pscgan.errors import InputError
+from pscgan.errors import CheckpointError, InputError
 from pscgan.nn.cascade import build_discriminators, build_generators
 
 from .arrays import RoiArrays
@@ -338,6 +338,10 @@ class Trainer:
         ckpt_path = self.run_dir / CHECKPOINT_NAME
         if opt.resume and ckpt_path.exists():
             ck = load_checkpoint(ckpt_path, cfg, training)
+            changed = opt.augment.differences(ck["train_info"].get("augment", {}))
+            if changed:  # the same run must go on with the same randomisation (--no-augment, --p-dihedral)
+                raise CheckpointError(f"{ckpt_path}: the run was started with other randomisation options "
+                                      f"(differs in {', '.join(changed)}); resume with the options it was started with")
             model.load_state_dict(ck["generators"])
             if discs is not None and ck["discriminators"]:
                 discs.load_state_dict(ck["discriminators"])
