@@ -118,6 +118,30 @@ def test_symmetries_move_cine_lge_and_labels_together_and_reach_all_eight():
     assert seen == set(range(8))  # the pattern (off-centre disc, scar blob) has no symmetry, so codes are told apart
 
 
+def test_symmetries_and_rotations_together_keep_labels_on_the_images():
+    # every sample takes a symmetry and a rotation/scaling: the labels must follow both (the geometric step once
+    # resampled the labels as they were before the symmetry)
+    cine, lge, labels = _batch()
+    opts = replace(AugmentOptions(), **dict(NO_CHANGE, p_geometric=1.0), p_dihedral=1.0)
+    for seed in range(3):
+        c, g, lab = augment_batch(cine, lge, labels, np.random.default_rng(seed), opts)
+        for b in range(B):
+            label_c, lge_c = _centroid(lab[b] == 1), _centroid(g[b] > 0.0)
+            np.testing.assert_allclose(lge_c, label_c, atol=0.5, err_msg=f"seed {seed}, sample {b}: LGE vs labels")
+            np.testing.assert_allclose(_centroid(c[b, 0] > 0.0), label_c, atol=0.5, err_msg=f"seed {seed}, sample {b}")
+
+
+def test_several_label_maps_move_alike():
+    cine, lge, labels = _batch()
+    planes = np.stack([labels, np.minimum(labels, 2)], axis=1)  # (B, 2, S, S): e.g. end-diastole and end-systole
+    opts = replace(AugmentOptions(), p_dihedral=0.5)
+    _, _, lab = augment_batch(cine, lge, planes, np.random.default_rng(2), opts)
+    assert lab.shape == planes.shape and lab.dtype == planes.dtype
+    np.testing.assert_array_equal(lab[:, 1], np.minimum(lab[:, 0], 2))  # the same resampling of both maps
+    _, _, alone = augment_batch(cine, lge, labels, np.random.default_rng(2), opts)
+    np.testing.assert_array_equal(lab[:, 0], alone)  # and the same as the single map's
+
+
 def test_cli_dihedral_probability(tmp_path):
     from pscgan.errors import InputError
     from training.__main__ import build_parser

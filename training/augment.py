@@ -113,7 +113,8 @@ _NOISE_BANK_SEED = 11
 
 def augment_batch(cine: np.ndarray, lge: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
                   options: AugmentOptions = AugmentOptions()):
-    """cine (B,T,S,S) float32 in [-1,1], lge (B,S,S) float32, labels (B,S,S) int64 -> the same, randomised.
+    """cine (B,T,S,S) float32 in [-1,1], lge (B,S,S) float32, labels (B,S,S) or (B,L,S,S) int64 (L label maps of
+    the same anatomy, e.g. end-diastole and end-systole, moved alike) -> the same, randomised.
 
     Disabled options (and an empty batch) return the inputs unchanged (the same arrays) and leave `rng`
     untouched.
@@ -134,10 +135,10 @@ def augment_batch(cine: np.ndarray, lge: np.ndarray, labels: np.ndarray, rng: np
         lab[i] = _symmetry(torch.from_numpy(lab[i]), p["symmetry"][i]).numpy()
     geo = np.flatnonzero(p["geometric"])
     if geo.size:
-        mg, yg, lg = _geometric(m[geo], y[geo], torch.from_numpy(labels[geo].astype(np.float32)),
-                                p["angle"][geo], p["scale"][geo])
+        planes = torch.from_numpy(lab[geo].reshape(geo.size, -1, s, s).astype(np.float32))  # (n, L, S, S)
+        mg, yg, lg = _geometric(m[geo], y[geo], planes, p["angle"][geo], p["scale"][geo])
         m[geo], y[geo] = mg, yg
-        lab[geo] = lg.numpy().astype(labels.dtype)
+        lab[geo] = lg.numpy().astype(labels.dtype).reshape(lab[geo].shape)
     _temporal(m, p["frames"], p["shift"])
 
     for i in np.flatnonzero(p["curve"]):
@@ -221,7 +222,7 @@ def _symmetry(x, code: int):
 
 
 def _geometric(cine, lge, labels, angles, scales):
-    """Rotate and scale (n,T,S,S), (n,S,S), (n,S,S) about the centre: output pixel p samples input R p / s."""
+    """Rotate and scale (n,T,S,S), (n,S,S), (n,L,S,S) about the centre: output pixel p samples input R p / s."""
     import torch
     import torch.nn.functional as F
 
@@ -231,7 +232,7 @@ def _geometric(cine, lge, labels, angles, scales):
     sample = dict(padding_mode="reflection", align_corners=False)
     img = F.grid_sample(cine, grid, mode="bilinear", **sample)
     lg = F.grid_sample(lge[:, None], grid, mode="bilinear", **sample)[:, 0]
-    lab = F.grid_sample(labels[:, None], grid, mode="nearest", **sample)[:, 0]
+    lab = F.grid_sample(labels, grid, mode="nearest", **sample)
     return img, lg, lab.round()
 
 
