@@ -52,6 +52,10 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--p-dihedral", type=float, default=0.0, metavar="P",
                    help="probability that a training sample is transposed and/or flipped (one of the 8 symmetries of "
                         "the square, training.augment; default 0: off)")
+    p.add_argument("--systole-weight", type=float, default=None, metavar="W",
+                   help="auxiliary task: the segmentation generators also predict the labels at end-systole (from the "
+                        "cases' per-frame labels, cine_labels.nii.gz, as the phantom writes them), weighted W in the "
+                        "loss; adds a systole head to the network (default: the configuration's, 0: off)")
 
 
 def _export_arguments(p: argparse.ArgumentParser) -> None:

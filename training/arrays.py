@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+UNKNOWN_LABEL = 255  # systole labels of a sample without per-frame labels (losses.systole_mce leaves it out)
+
 
 @dataclass
 class RoiArrays:
@@ -20,6 +22,9 @@ class RoiArrays:
     scar_area_cm2: np.ndarray | None = None  # (N,) reference scar area per sample, if known
     names: list[str] = field(default_factory=list)
     has_lge: np.ndarray | None = None  # (N,) bool: the sample has a real LGE (None: all have); zeros stand in otherwise
+    # (N, S + 2m, S + 2m) uint8 labels at end-systole, 0 other, 1 blood pool, 2 myocardium; UNKNOWN_LABEL
+    # everywhere for a sample without them; None: no sample has them
+    systole: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.cine)
@@ -30,6 +35,8 @@ class RoiArrays:
             raise ValueError(f"RoiArrays: {n} cine, {len(self.lge)} LGE and {len(self.labels)} label samples")
         if self.cine.shape[-2:] != self.lge.shape[-2:] or self.lge.shape[-2:] != self.labels.shape[-2:]:
             raise ValueError("RoiArrays: cine, LGE and label images differ in size")
+        if self.systole is not None and self.systole.shape != self.labels.shape:
+            raise ValueError(f"RoiArrays: systole labels {self.systole.shape} but labels {self.labels.shape}")
 
     def __len__(self) -> int:
         return len(self.cine)
@@ -45,7 +52,7 @@ class RoiArrays:
             cine=self.cine[idx], lge=self.lge[idx], labels=self.labels[idx], margin=self.margin,
             scar_area_cm2=None if self.scar_area_cm2 is None else self.scar_area_cm2[idx],
             names=[self.names[i] for i in idx] if self.names else [],
-            has_lge=self.has_lge[idx],
+            has_lge=self.has_lge[idx], systole=None if self.systole is None else self.systole[idx],
         )
 
     def samples_for(self, outputs) -> np.ndarray:
@@ -57,18 +64,26 @@ class RoiArrays:
 
         Returns cine (B, T, S, S) float32, lge (B, S, S) float32, labels (B, S, S) int64.
         """
+        return (self._window(self.cine, idx, offsets_rc, np.float32), self._window(self.lge, idx, offsets_rc, np.float32),
+                self._window(self.labels, idx, offsets_rc, np.int64))
+
+    def systole_crops(self, idx, offsets_rc: np.ndarray | None = None) -> np.ndarray:
+        """The end-systolic labels of samples `idx`, cropped as `crops` does: (B, S, S) int64, UNKNOWN_LABEL where
+        a sample has none."""
+        if self.systole is None:
+            return np.full((len(idx), self.size, self.size), UNKNOWN_LABEL, np.int64)
+        return self._window(self.systole, idx, offsets_rc, np.int64)
+
+    def _window(self, array: np.ndarray, idx, offsets_rc, dtype) -> np.ndarray:
+        """array (N, ..., S + 2m, S + 2m) -> (B, ..., S, S) of samples idx, shifted by offsets_rc (None: centred)."""
         idx = np.asarray(idx, dtype=int)
         m, s = self.margin, self.size
         offsets = np.zeros((len(idx), 2), int) if offsets_rc is None else np.asarray(offsets_rc, int)
-        cine = np.empty((len(idx), self.cine.shape[1], s, s), np.float32)
-        lge = np.empty((len(idx), s, s), np.float32)
-        lab = np.empty((len(idx), s, s), np.int64)
+        out = np.empty((len(idx), *array.shape[1:-2], s, s), dtype)
         for b, (i, (dr, dc)) in enumerate(zip(idx, offsets)):
             r0, c0 = m + int(dr), m + int(dc)
-            cine[b] = self.cine[i, :, r0 : r0 + s, c0 : c0 + s]
-            lge[b] = self.lge[i, r0 : r0 + s, c0 : c0 + s]
-            lab[b] = self.labels[i, r0 : r0 + s, c0 : c0 + s]
-        return cine, lge, lab
+            out[b] = array[i, ..., r0 : r0 + s, c0 : c0 + s]
+        return out
 
     def centred(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.crops(np.arange(len(self)))

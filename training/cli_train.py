@@ -45,6 +45,20 @@ def with_budget_shares(cfg, training, text: str | None):
     return training.with_changes(budget_shares=shares)
 
 
+def with_systole_weight(cfg, training, weight: float | None, train):
+    """(cfg, training) with --systole-weight W: a systole head on the segmentation generators and W on its loss
+    (unchanged without the option); a one-line InputError for a negative W, or when no training sample has the
+    per-frame labels the task learns from."""
+    if weight is None:
+        return cfg, training
+    if not (math.isfinite(weight) and weight >= 0):
+        raise InputError(f"--systole-weight {weight}: give a weight of 0 or more")
+    if weight > 0 and train.systole is None:
+        raise InputError("--systole-weight: no training case has per-frame labels (cine_labels.nii.gz, written by "
+                         "`pscgan phantom`), which the end-systole task learns from")
+    return cfg.with_changes(systole_head=weight > 0), training.with_changes(systole_weight=weight)
+
+
 def preprocess_config(cfg):
     """The preprocessing the model expects (frames and ROI size from the model configuration)."""
     from pscgan.preprocess import PreprocessConfig
@@ -137,6 +151,7 @@ def run_train(args) -> int:
     ctx = setup(resolve_device(args.device))
     try:
         train, val, pre = load_split(args, cfg, run_dir)
+        cfg, training = with_systole_weight(cfg, training, args.systole_weight, train)
         if ctx.is_main:
             (run_dir / "config.json").write_text(json.dumps({"model": cfg.to_dict(), "training": training.to_dict()}, indent=1))
         opts = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, jitter=args.jitter,

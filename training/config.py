@@ -64,6 +64,10 @@ class TrainingConfig(ConfigRecord):
     # Arithmetic of the training steps' forward passes (training.precision): "float32" (paper) or "bfloat16"
     # autocast (weights, optimiser and losses stay float32; validation and inference run in float32).
     precision: str = "float32"
+    # Weight of the auxiliary end-systole loss (the systole head of ModelConfig; mce over other / blood pool /
+    # myocardium at the end-systolic frame of training cases with per-frame labels, as the phantom writes);
+    # 0 = none (the paper).
+    systole_weight: float = 0.0
     departures: tuple[str, ...] = field(default_factory=tuple)
 
 

@@ -7,6 +7,9 @@ Layout (pscgan.io.case_folder, with its meta.json policy; the phantom and the Sl
                                the segmentation phases only (RoiArrays.has_lge; the trainer skips it in the
                                synthesis phase and says how many it skipped)
   DATA/case_xxx/labels.nii.gz  (X, Y, S) uint8: 0 other, 1 blood pool, 2 healthy myocardium, 3 scar
+  DATA/case_xxx/cine_labels.nii.gz  optional (X, Y, S, T) labels of every cine frame (the phantom writes them):
+                               each slice's end-systolic labels (`systole_labels`) for the auxiliary task of
+                               `--systole-weight` (RoiArrays.systole; unknown for a case without them)
   DATA/case_xxx/meta.json      optional keys: "pixel_spacing_mm" [row, col], "lv_center_rc" [row, col]
                                (or one per slice), "scar_area_cm2"
 Each slice is one sample. The ROI is centred on the REFERENCE LV centre: meta "lv_center_rc", else
@@ -27,13 +30,13 @@ from pathlib import Path
 import numpy as np
 
 from pscgan.errors import InputError
-from pscgan.io.case_folder import CINE_FILE, LABELS_FILE, LGE_FILE, META_FILE, case_folders
+from pscgan.io.case_folder import CINE_FILE, CINE_LABELS_FILE, LABELS_FILE, LGE_FILE, META_FILE, case_folders
 
-from .arrays import RoiArrays
+from .arrays import UNKNOWN_LABEL, RoiArrays
 
 CACHE_DIR = ".cache"
 REQUIRED = (CINE_FILE, LABELS_FILE)
-CASE_FILES = (CINE_FILE, LGE_FILE, LABELS_FILE, META_FILE)  # what the cache key covers
+CASE_FILES = (CINE_FILE, CINE_LABELS_FILE, LGE_FILE, LABELS_FILE, META_FILE)  # what the cache key covers
 
 
 def find_cases(data_dir: Path) -> list[Path]:
@@ -72,10 +75,19 @@ def _reference_centre(labels_slice: np.ndarray, meta_centre, s: int, path: Path)
     return np.array([rr.mean(), cc.mean()])
 
 
+def systole_labels(cine_labels: np.ndarray) -> np.ndarray:
+    """Per-frame labels (T, S, R, C) 0-3 -> each slice's labels at end-systole (S, R, C): the frame with the
+    fewest blood-pool pixels, as other 0 / blood pool 1 / myocardium 2 (healthy and scar alike)."""
+    es = (cine_labels == 1).sum(axis=(2, 3)).argmin(axis=0)  # (S,) end-systolic frame of each slice
+    frames = cine_labels[es, np.arange(cine_labels.shape[1])]  # (S, R, C)
+    return np.minimum(frames, 2).astype(np.uint8)
+
+
 def case_arrays(case: Path, pre, margin: int) -> dict[str, np.ndarray]:
-    """One case folder -> dict of cine (S,T,R,R), lge (S,R,R), labels (S,R,R), scar (S,), has_lge (S,) with
-    R = roi + 2*margin. Without lge.nii.gz the LGE is zeros and has_lge False."""
-    from pscgan.io.case_folder import read_case_cine, read_case_volume, read_meta
+    """One case folder -> dict of cine (S,T,R,R), lge (S,R,R), labels (S,R,R), systole (S,R,R), scar (S,),
+    has_lge (S,) with R = roi + 2*margin. Without lge.nii.gz the LGE is zeros and has_lge False; without
+    cine_labels.nii.gz the systole labels are UNKNOWN_LABEL."""
+    from pscgan.io.case_folder import read_case_cine, read_case_cine_labels, read_case_volume, read_meta
     from pscgan.preprocess import crop_roi, normalise, prepare
 
     big = replace(pre, roi_size=pre.roi_size + 2 * margin)
@@ -95,11 +107,19 @@ def case_arrays(case: Path, pre, margin: int) -> dict[str, np.ndarray]:
     lge_roi = np.stack([normalise(crop_roi(lge[s], centres[s], spacing_rc, big, order=1), big.clip_percentiles)
                         if has_lge else np.zeros((big.roi_size, big.roi_size), np.float32) for s in range(len(centres))])
     lab_roi = np.stack([crop_roi(lab[s].astype(np.float32), centres[s], spacing_rc, big, order=0) for s in range(len(centres))])
+    per_frame = read_case_cine_labels(case, study.pixels.shape[1], study.slice_shape)  # (T, S, R, C) or None
+    if per_frame is None:
+        sys_roi = np.full(lab_roi.shape, UNKNOWN_LABEL, np.uint8)
+    else:
+        es = systole_labels(per_frame)
+        sys_roi = np.rint(np.stack([crop_roi(es[s].astype(np.float32), centres[s], spacing_rc, big, order=0)
+                                    for s in range(len(centres))])).astype(np.uint8)
     area = float(spacing_rc[0] * spacing_rc[1]) / 100.0
     return {
         "cine": np.asarray(batch.cine, np.float32),
         "lge": lge_roi.astype(np.float32),
         "labels": np.rint(lab_roi).astype(np.uint8),
+        "systole": sys_roi,
         "scar": (lab == 3).sum(axis=(1, 2)).astype(np.float32) * area,
         "has_lge": np.full(study.num_slices, has_lge),
     }
@@ -118,7 +138,7 @@ def load_dataset(data_dir: Path, pre, margin: int = 2, limit: int | None = None,
             with np.load(cache) as z:
                 return RoiArrays(cine=z["cine"].astype(np.float32), lge=z["lge"], labels=z["labels"], margin=margin,
                                  scar_area_cm2=z["scar"], names=[str(n) for n in z["names"]],
-                                 has_lge=z["has_lge"] if "has_lge" in z.files else None)
+                                 has_lge=z["has_lge"], systole=_known(z["systole"]))
         except Exception:  # a damaged cache is rebuilt
             pass
     from tqdm import tqdm
@@ -133,18 +153,24 @@ def load_dataset(data_dir: Path, pre, margin: int = 2, limit: int | None = None,
     else:
         parts = [case_arrays(c, pre, margin) for c in tqdm(cases, desc="preprocessing", disable=quiet)]
     names = [f"{c.name}/{s}" for c, p in zip(cases, parts) for s in range(len(p["cine"]))]
-    arrays = {k: np.concatenate([p[k] for p in parts]) for k in ("cine", "lge", "labels", "scar", "has_lge")}
+    arrays = {k: np.concatenate([p[k] for p in parts]) for k in ("cine", "lge", "labels", "systole", "scar", "has_lge")}
     # stored as float16: use the float16 values now too, so a first run and a cached run see the same data
     arrays["cine"] = arrays["cine"].astype(np.float16).astype(np.float32)
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
             np.savez(f, cine=arrays["cine"].astype(np.float16), lge=arrays["lge"], labels=arrays["labels"],
-                     scar=arrays["scar"], names=np.array(names), has_lge=arrays["has_lge"])
+                     scar=arrays["scar"], names=np.array(names), has_lge=arrays["has_lge"], systole=arrays["systole"])
 
     try:
         write_file(cache, write)
     except OSError:  # read-only data folder: go on without a cache
         pass
     return RoiArrays(cine=arrays["cine"], lge=arrays["lge"], labels=arrays["labels"], margin=margin,
-                     scar_area_cm2=arrays["scar"], names=names, has_lge=arrays["has_lge"])
+                     scar_area_cm2=arrays["scar"], names=names, has_lge=arrays["has_lge"],
+                     systole=_known(arrays["systole"]))
+
+
+def _known(systole: np.ndarray) -> np.ndarray | None:
+    """The systole labels, or None when no sample has them (RoiArrays.systole)."""
+    return None if bool((systole == UNKNOWN_LABEL).all()) else systole

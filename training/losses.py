@@ -68,6 +68,15 @@ def soft_dice(logits: Tensor, target: Tensor, eps: float = 1.0) -> Tensor:
     return 1.0 - ((2 * inter + eps) / (denom + eps)).mean()
 
 
+def systole_mce(logits: Tensor, target: Tensor, unknown: int) -> Tensor:
+    """mce of the end-systolic labels: logits (B, K, H, W), target (B, H, W) with `unknown` where a sample has no
+    end-systolic labels; those samples are left out (zero when none has them)."""
+    known = (target != unknown).flatten(1).all(dim=1)  # (B,): a sample's labels are all known or all unknown
+    if not bool(known.any()):
+        return logits.sum() * 0.0
+    return mce(logits[known], target[known])
+
+
 # --- adversarial losses: hinge (eq. 10, 14, 16), Wasserstein with gradient penalty, least squares ---
 
 def hinge_d(real_score: Tensor, fake_score: Tensor) -> Tensor:

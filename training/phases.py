@@ -10,6 +10,7 @@ together with the sum of the three phases' losses.
 
 Losses per output (weights and switches from training.config.TrainingConfig):
   pri/seg G: seg_ce_weight * mce (+ dice_weight * soft Dice) + adv_weight * adversarial_g  (+ seg: aux_weight * |D_aux(real) - D_aux(fake)|_1, eq. 17)
+             (+ systole_weight * mce of the systole head against the end-systolic labels, when the batch has them)
   sys G:     recon_weight * L1 (0 in the paper config) + synthetic regularisation (eq. 11-13, if on) + adv_weight * adversarial_g
              + content_weight * content loss on D_Sys's conv 2-4 features (eq. 15)
   D:         adversarial_d (+ gp_weight * gradient penalty for wgan-gp)
@@ -30,6 +31,7 @@ from pscgan.nn.cascade import STAGES
 from . import losses
 
 PROGRESSIVE_PHASES = STAGES
+SYSTOLE_PHASES = ("pri", "seg")  # the generators with a systole head (ModelConfig.systole_head) train it
 JOINT_PHASES = ("joint",)
 BASELINE_PHASES = ("unet",)  # the 2D U-Net baseline: one segmentation phase, trained like G_Seg
 OUTPUTS = {"pri": ("pri",), "sys": ("sys",), "seg": ("seg",), "joint": ("pri", "sys", "seg"), "unet": ("seg",)}
@@ -50,6 +52,7 @@ class Batch:
     cine: Tensor  # (B, T, H, W) in [-1, 1]
     lge: Tensor  # (B, 1, H, W) in [-1, 1]
     labels: Tensor  # (B, H, W) int64
+    systole: Tensor | None = None  # (B, H, W) int64 end-systolic labels, arrays.UNKNOWN_LABEL where unknown
 
     @property
     def onehot(self) -> Tensor:  # (B, K, H, W) float
@@ -65,12 +68,18 @@ def generator_outputs(model: nn.Module, phase: str, batch: Batch, gen: nn.Module
     if phase == "joint":
         out = gen(batch.cine)
         return {"pri": out.mask_logits, "sys": out.lge, "seg": out.seg_logits}
-    if phase == "pri":
-        return {"pri": gen(batch.cine, None)}
     if phase == "unet":
+        if batch.systole is not None:
+            out, systole = gen(batch.cine, systole=True)
+            return {"seg": out, "systole": systole}
         return {"seg": gen(batch.cine)}
-    with torch.no_grad():
-        condition = model.condition(phase, batch.cine)  # from the frozen earlier generators
+    condition = None
+    if phase != "pri":
+        with torch.no_grad():
+            condition = model.condition(phase, batch.cine)  # from the frozen earlier generators
+    if phase in SYSTOLE_PHASES and batch.systole is not None:  # with the auxiliary end-systole task
+        out, systole = gen(batch.cine, condition, systole=True)
+        return {phase: out, "systole": systole}
     return {phase: gen(batch.cine, condition)}
 
 
@@ -144,6 +153,13 @@ class LossSet:
         if key == "seg" and training.auxiliary_loss:
             loss = loss + training.aux_weight * self.losses.size_regression_loss(real_o[1], batch.labels)
         return loss
+
+    def systole_loss(self, logits: Tensor, batch: Batch) -> tuple[Tensor, dict]:
+        """The auxiliary end-systole term: systole_weight * mce of the systole head's logits (losses.systole_mce)."""
+        from .arrays import UNKNOWN_LABEL
+
+        term = self.training.systole_weight * self.losses.systole_mce(logits, batch.systole, UNKNOWN_LABEL)
+        return term, {"systole_mce": float(term.detach())}
 
     # -- generator ----------------------------------------------------------------------------
     def generator_loss(self, key: str, disc: nn.Module | None, batch: Batch, fake_out: Tensor) -> tuple[Tensor, dict]:

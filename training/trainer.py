@@ -196,6 +196,10 @@ def train_step(model, discs, gen_w, d_w, opt_g, opt_d, phase: str, b: Batch, los
             term, p = losses.generator_loss(k, None if discs is None else discs[k], b, outs[k])
             lg = lg + term
             parts.update(p)
+        if "systole" in outs:
+            term, p = losses.systole_loss(outs["systole"], b)
+            lg = lg + term
+            parts.update(p)
     lg.backward()
     opt_g.step()
     return {"loss_g": float(lg.detach()), "loss_d": loss_d, **parts}
@@ -301,10 +305,16 @@ class Trainer:
 
     def _to_batch(self, idx, offsets, aug_rng) -> Batch:
         cine, lge, lab = self.train_data.crops(idx, offsets)
-        cine, lge, lab = augment_batch(cine, lge, lab, aug_rng, self.opt.augment)
+        if not self.training.systole_weight:
+            cine, lge, lab = augment_batch(cine, lge, lab, aug_rng, self.opt.augment)
+            systole = None
+        else:  # the end-systolic labels move with the end-diastolic ones
+            planes = np.stack([lab, self.train_data.systole_crops(idx, offsets)], axis=1)  # (B, 2, S, S)
+            cine, lge, planes = augment_batch(cine, lge, planes, aug_rng, self.opt.augment)
+            lab, systole = planes[:, 0], torch.from_numpy(np.ascontiguousarray(planes[:, 1])).to(self.device)
         d = self.device
         return Batch(cine=torch.from_numpy(cine).to(d), lge=torch.from_numpy(lge)[:, None].to(d),
-                     labels=torch.from_numpy(lab).to(d))
+                     labels=torch.from_numpy(np.ascontiguousarray(lab)).to(d), systole=systole)
 
     def validate(self, model, phase: str | None = None) -> dict:
         """Validation figures of the generators trained up to `phase` (None: all); the metrics CSV leaves the

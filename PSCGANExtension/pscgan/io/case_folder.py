@@ -180,6 +180,22 @@ def read_case_volume(folder: str | Path, name: str, what: str) -> Volume:
     return vol
 
 
+def read_case_cine_labels(folder: str | Path, frames: int, slice_shape: tuple[int, int]) -> np.ndarray | None:
+    """cine_labels.nii.gz of a case folder (phantom only) as (T, S, R, C) uint8 labels 0-3, None without the
+    file; InputError unless it has the cine's `frames` and (rows, cols) `slice_shape`."""
+    from .nifti import read_image_array
+
+    path = Path(folder) / CINE_LABELS_FILE
+    if not path.is_file():
+        return None
+    image = read_image_array(path)
+    pixels = image.pixels if image.dimension == 4 else None  # (T, S, R, C)
+    if pixels is None or pixels.shape[0] != frames or pixels.shape[2:] != tuple(slice_shape):
+        raise InputError(f"{path}: size {image.size} does not match the cine ({frames} frames of {slice_shape[1]} x "
+                         f"{slice_shape[0]} pixels)")
+    return checked_label_values(pixels, str(path)).astype(np.uint8)
+
+
 def check_labels(vol: Volume) -> Volume:
     """Labels must be whole numbers 0-3 (labels.checked_label_values)."""
     vol.pixels = checked_label_values(vol.pixels, str(vol.source)).astype(np.uint8)

@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from .config import ModelConfig
 from .dilated import LEAK, FrameNorm, framewise
-from .generator import check_cine
+from .generator import SYSTOLE_CLASSES, check_cine
 from .output import CascadeOutput
 from .summary import TimeWeighting
 
@@ -119,8 +119,11 @@ class UNet2D(nn.Module):
             cin = w
         self.up = nn.ModuleList(_double_conv2d(widths[i + 1] + widths[i], widths[i]) for i in reversed(range(len(widths) - 1)))
         self.head = nn.Conv2d(widths[0], cfg.num_classes, 1)
+        self.systole_head = nn.Conv2d(widths[0], SYSTOLE_CLASSES, 1) if cfg.systole_head else None
 
-    def forward(self, cine: Tensor) -> Tensor:  # (B, T, H, W) -> logits (B, K, H, W)
+    def forward(self, cine: Tensor, systole: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """(B, T, H, W) -> logits (B, K, H, W); with `systole` also the end-systolic logits (B, 3, H, W), the
+        training's auxiliary task (ModelConfig.systole_head)."""
         x = torch.cat([cine, cine - cine.mean(dim=1, keepdim=True)], dim=1)  # (B, 2T, H, W)
         skips = []
         for i, block in enumerate(self.down):
@@ -128,6 +131,10 @@ class UNet2D(nn.Module):
             skips.append(x)
         for block, skip in zip(self.up, reversed(skips[:-1])):
             x = block(torch.cat([F.interpolate(x, scale_factor=2, mode="nearest"), skip], dim=1))
+        if systole:
+            if self.systole_head is None:
+                raise ValueError("this U-Net has no systole head (ModelConfig.systole_head)")
+            return self.head(x), self.systole_head(x)
         return self.head(x)  # (B, K, H, W)
 
 

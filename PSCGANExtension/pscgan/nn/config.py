@@ -95,6 +95,10 @@ class ModelConfig(ConfigRecord):
     norm2d: str = "layer"
     # Convolutions per decoder block (paper: 1).
     decoder_convs: int = 1
+    # A second 1x1 head on the last decoder features of the segmentation generators (G_Pri, G_Seg): the
+    # labels at end-systole (other, blood pool, myocardium), an auxiliary task of training (the wall's
+    # position when thickest, where scar shows as a thinner wall); inference reads the main head only.
+    systole_head: bool = False
     # Which network: "pscgan" (the cascade) or "unet2d" (the 2D U-Net baseline, baselines.py).
     model: str = "pscgan"
     unet_widths: tuple[int, ...] = (24, 48, 96, 192)

@@ -8,7 +8,8 @@ cine (B, T, H, W) -> encoder: 4 feature maps (B, T, C_i, H/2^(i+1), W/2^(i+1))
               -> FC -> code_channels x (H/16) x (W/16)
   bottleneck "conv": temporal summary of the fourth [+ pooled condition] -> Conv3x3 -> code
   decoder: 4 x (Upsample x2 -> [concat skip] [concat condition] -> decoder_convs x (Conv3x3 ->
-           LayerNorm -> LeakyReLU)) -> 1x1 conv head
+           LayerNorm -> LeakyReLU)) -> 1x1 conv head [+ a second 1x1 head, the end-systolic labels
+           (cfg.systole_head; segmentation generators only, a training task)]
 Output: logits (segmentation phases) or tanh (synthesis phase).
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .output import CascadeOutput
 from .summary import CinePath, motion_summaries, reduced_channels, skip_reducer
 
 OUTPUTS = ("logits", "tanh")
+SYSTOLE_CLASSES = 3  # the systole head's labels: 0 other, 1 blood pool, 2 myocardium (scar included)
 
 
 def check_cine(cfg: ModelConfig, cine: Tensor) -> None:
@@ -136,9 +138,12 @@ class Decoder(nn.Module):
             cin = cout
         self.blocks = nn.ModuleList(blocks)
         self.head = nn.Conv2d(cin, out_channels, 1)
+        self.systole_head = nn.Conv2d(cin, SYSTOLE_CLASSES, 1) if cfg.systole_head and output == "logits" else None
 
-    def forward(self, code: Tensor, skips: Sequence[Tensor], condition: Tensor | None) -> Tensor:
-        """skips: finest first, as the encoder gives them; a full-resolution cine skip last, if any."""
+    def forward(self, code: Tensor, skips: Sequence[Tensor], condition: Tensor | None,
+                systole: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """skips: finest first, as the encoder gives them; a full-resolution cine skip last, if any.
+        With `systole` (a decoder with a systole head): (output, end-systolic logits (B, 3, H, W))."""
         x = code
         skips_deep_first = list(reversed(skips))
         for i, block in enumerate(self.blocks):
@@ -148,7 +153,12 @@ class Decoder(nn.Module):
                 extras.append(F.adaptive_avg_pool2d(condition, side) if side < condition.shape[-1] else condition)
             x = block(x, extras)
         y = self.head(x)  # (B, out, H, W)
-        return torch.tanh(y) if self.output == "tanh" else y
+        y = torch.tanh(y) if self.output == "tanh" else y
+        if systole:
+            if self.systole_head is None:
+                raise ValueError("this decoder has no systole head (ModelConfig.systole_head)")
+            return y, self.systole_head(x)  # (B, out, H, W), (B, 3, H, W)
+        return y
 
 
 def skip_sizes(cfg: ModelConfig) -> list[tuple[int, int]]:
@@ -219,7 +229,8 @@ class Generator(Trunk):
         self.bottleneck = build_bottleneck(cfg, condition_channels)
         self.decoder = Decoder(cfg, out_channels, condition_channels, output)
 
-    def forward(self, cine: Tensor, condition: Tensor | None = None) -> Tensor:
+    def forward(self, cine: Tensor, condition: Tensor | None = None, systole: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """With `systole` also the end-systolic logits (training's auxiliary task; Decoder.forward)."""
         if (condition is None) != (self.condition_channels == 0):
             raise ValueError(f"this generator expects a condition with {self.condition_channels} channels")
         check_cine(self.cfg, cine)
@@ -227,7 +238,7 @@ class Generator(Trunk):
             check_condition(self.cfg, condition, self.condition_channels)
         skips, deepest = self.encode(cine)
         code = self.bottleneck(deepest, condition)
-        return self.decoder(code, skips, condition)
+        return self.decoder(code, skips, condition, systole=systole)
 
 
 class ParallelGenerator(Trunk):
