@@ -93,6 +93,7 @@ def test_a_run_with_the_systole_task_trains_its_head_and_exports_a_usable_bundle
     assert main(["train", *common, "--systole-weight", "0.5"]) == 0
     ck = torch.load(run / "checkpoint.pt", weights_only=True)
     assert ck["config"]["systole_head"] is True and ck["training_config"]["systole_weight"] == 0.5
+    assert "--systole-weight 0.5" in ck["config"]["departures"][-1]  # the bundle says how it departs from the paper
     fresh = Generator(get_config("tiny").with_changes(systole_head=True), out_channels=4)
     trained = ck["generators"]["pri.decoder.systole_head.weight"]
     assert not torch.equal(trained, fresh.decoder.systole_head.weight.detach())  # it was trained, not left

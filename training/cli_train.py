@@ -56,7 +56,14 @@ def with_systole_weight(cfg, training, weight: float | None, train):
     if weight > 0 and train.systole is None:
         raise InputError("--systole-weight: no training case has per-frame labels (cine_labels.nii.gz, written by "
                          "`pscgan phantom`), which the end-systole task learns from")
-    return cfg.with_changes(systole_head=weight > 0), training.with_changes(systole_weight=weight)
+    if weight == 0:
+        return cfg.with_changes(systole_head=False), training.with_changes(systole_weight=0.0)
+    departure = (f"auxiliary task (--systole-weight {weight:g}): a second 1x1 head on the last decoder features of the "
+                 "segmentation generators predicts the labels at end-systole (other / blood pool / myocardium), learnt "
+                 f"with weight {weight:g} from the phantom's per-frame labels; inference reads the main head only. Where "
+                 "the wall thickens less, as over scar, it is thinner at end-systole")
+    return (cfg.with_changes(systole_head=True, departures=(*cfg.departures, departure)),
+            training.with_changes(systole_weight=weight, departures=(*training.departures, departure)))
 
 
 def preprocess_config(cfg):
