@@ -31,7 +31,7 @@ from pscgan.nn.cascade import STAGES
 from . import losses
 
 PROGRESSIVE_PHASES = STAGES
-SYSTOLE_PHASES = ("pri", "seg")  # the generators with a systole head (ModelConfig.systole_head) train it
+SYSTOLE_PHASES = ("pri", "seg")  # the cascade's generators with a systole head (ModelConfig.systole_head); the U-Net's too
 JOINT_PHASES = ("joint",)
 BASELINE_PHASES = ("unet",)  # the 2D U-Net baseline: one segmentation phase, trained like G_Seg
 OUTPUTS = {"pri": ("pri",), "sys": ("sys",), "seg": ("seg",), "joint": ("pri", "sys", "seg"), "unet": ("seg",)}
