@@ -31,7 +31,7 @@ from pscgan.nn.cascade import STAGES
 from . import losses
 
 PROGRESSIVE_PHASES = STAGES
-SYSTOLE_PHASES = ("pri", "seg")  # the cascade's generators with a systole head (ModelConfig.systole_head); the U-Net's too
+SYSTOLE_PHASES = ("pri", "seg", "unet")  # the phases whose generator has a systole head (ModelConfig.systole_head)
 JOINT_PHASES = ("joint",)
 BASELINE_PHASES = ("unet",)  # the 2D U-Net baseline: one segmentation phase, trained like G_Seg
 OUTPUTS = {"pri": ("pri",), "sys": ("sys",), "seg": ("seg",), "joint": ("pri", "sys", "seg"), "unet": ("seg",)}
@@ -69,19 +69,18 @@ def generator_outputs(model: nn.Module, phase: str, batch: Batch, gen: nn.Module
         out = gen(batch.cine)
         return {"pri": out.mask_logits, "sys": out.lge, "seg": out.seg_logits}
     if phase == "unet":
-        if batch.systole is not None:
-            out, systole = gen(batch.cine, systole=True)
-            return {"seg": out, "systole": systole}
-        return {"seg": gen(batch.cine)}
-    condition = None
-    if phase != "pri":
-        with torch.no_grad():
-            condition = model.condition(phase, batch.cine)  # from the frozen earlier generators
+        inputs: tuple = (batch.cine,)
+    else:
+        condition = None
+        if phase != "pri":
+            with torch.no_grad():
+                condition = model.condition(phase, batch.cine)  # from the frozen earlier generators
+        inputs = (batch.cine, condition)
+    key = OUTPUTS[phase][0]
     if phase in SYSTOLE_PHASES and batch.systole is not None:  # with the auxiliary end-systole task
-        out, systole = gen(batch.cine, condition, systole=True)
-        return {phase: out, "systole": systole}
-    return {phase: gen(batch.cine, condition)}
-
+        out, systole = gen(*inputs, systole=True)
+        return {key: out, "systole": systole}
+    return {key: gen(*inputs)}
 
 MASK_DISC_INPUTS = ("softmax", "onehot")
 

@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from .config import ModelConfig
 from .dilated import LEAK, FrameNorm, framewise
-from .generator import SYSTOLE_CLASSES, check_cine
+from .generator import SYSTOLE_CLASSES, check_cine, with_systole
 from .output import CascadeOutput
 from .summary import TimeWeighting
 
@@ -131,11 +131,8 @@ class UNet2D(nn.Module):
             skips.append(x)
         for block, skip in zip(self.up, reversed(skips[:-1])):
             x = block(torch.cat([F.interpolate(x, scale_factor=2, mode="nearest"), skip], dim=1))
-        if systole:
-            if self.systole_head is None:
-                raise ValueError("this U-Net has no systole head (ModelConfig.systole_head)")
-            return self.head(x), self.systole_head(x)
-        return self.head(x)  # (B, K, H, W)
+        y = self.head(x)  # (B, K, H, W)
+        return with_systole(y, self.systole_head, x) if systole else y
 
 
 def _double_conv2d(cin: int, cout: int) -> nn.Sequential:

@@ -32,6 +32,13 @@ OUTPUTS = ("logits", "tanh")
 SYSTOLE_CLASSES = 3  # the systole head's labels: 0 other, 1 blood pool, 2 myocardium (scar included)
 
 
+def with_systole(out: Tensor, systole_head: nn.Module | None, features: Tensor) -> tuple[Tensor, Tensor]:
+    """(out, the end-systolic logits (B, 3, H, W) of `systole_head` on the last features); ValueError without a head."""
+    if systole_head is None:
+        raise ValueError("this network has no systole head (ModelConfig.systole_head)")
+    return out, systole_head(features)
+
+
 def check_cine(cfg: ModelConfig, cine: Tensor) -> None:
     """Raise InputError unless cine is (B, frames, size, size) floating point."""
     expected = (cfg.frames, cfg.size, cfg.size)
@@ -154,11 +161,7 @@ class Decoder(nn.Module):
             x = block(x, extras)
         y = self.head(x)  # (B, out, H, W)
         y = torch.tanh(y) if self.output == "tanh" else y
-        if systole:
-            if self.systole_head is None:
-                raise ValueError("this decoder has no systole head (ModelConfig.systole_head)")
-            return y, self.systole_head(x)  # (B, out, H, W), (B, 3, H, W)
-        return y
+        return with_systole(y, self.systole_head, x) if systole else y
 
 
 def skip_sizes(cfg: ModelConfig) -> list[tuple[int, int]]:
