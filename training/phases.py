@@ -82,6 +82,7 @@ def generator_outputs(model: nn.Module, phase: str, batch: Batch, gen: nn.Module
         return {key: out, "systole": systole}
     return {key: gen(*inputs)}
 
+
 MASK_DISC_INPUTS = ("softmax", "onehot")
 
 
