@@ -6,7 +6,8 @@
    thing in the field of view that moves at the heart rate.
 2. Candidates per slice: bright connected regions of the end-diastolic frame (Otsu threshold inside a disc
    around the heart), opened a little to cut thin bridges. A region too large to be an LV (in dilated hearts
-   with thin walls LV, RV and fat can join at this level) is split at the Otsu level of its own pixels.
+   with thin walls LV, RV and fat can join at this level) is split at the Otsu level of its own pixels. The
+   parts that a stronger opening cuts apart (LV and RV joined through a bright bridge) are candidates too.
 3. Score = motion around the region x roundness^2 (minor/major axis ratio) x convexity^2 (pixels / convex
    hull) x a weak closeness to the heart centre x plausible size x, when the study has a real patient
    orientation (direction not identity), a mild anatomical prior: the LV lies left-posterior (LPS) of the RV.
@@ -14,7 +15,9 @@
 4. Stack consistency: the LV centres of a short-axis stack lie near one line; each slice takes its best
    candidate within max_jump_mm of the median centre of the confidently found slices (apex: a tiny cavity;
    base: outflow tract), ignoring candidates far weaker than a typical LV; a slice with none takes the
-   centre interpolated from its neighbouring slices. The centre is the centroid of the ED blood-pool region.
+   centre interpolated from its neighbouring slices. The centre is that of the region's widest part (its
+   deepest pixels from the outline): a region that joins the LV cavity to a thinner neighbour has its
+   centroid between the two.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ class LocaliseConfig:
     min_area_mm2: float = 40.0
     max_area_mm2: float = 6000.0
     opening_mm: float = 2.0
+    bridge_opening_mm: float = 5.0  # a second, stronger opening that cuts LV-RV bridges (see _split_at_bridges)
     max_jump_mm: float = 20.0  # a slice's centre farther than this from the stack median is re-chosen
     min_relative_score: float = 0.1  # candidates scoring below this x the stack's typical LV score are ignored
     anatomical_prior: bool = True  # LV lies left-posterior of the RV (LPS); used only for non-identity directions
@@ -40,6 +44,7 @@ class LocaliseConfig:
 
 
 SMOOTH_SIGMA_PX = 1.0  # Gaussian smoothing of the ED frame before thresholding
+CORE_DEPTH = 0.6  # a candidate's centre: the centroid of its pixels this deep relative to its deepest (_cavity_centre)
 RING_MM = 5.0  # a candidate's motion is read in this ring around it
 
 
@@ -90,6 +95,49 @@ def _convexity(pts: np.ndarray) -> float:
     return float(min(1.0, len(pts) / hull_area)) if hull_area > 0 else 1.0
 
 
+def _disk(radius_mm: float, mm: float) -> np.ndarray:
+    radius = max(1, int(round(radius_mm / mm)))
+    return np.hypot(*np.mgrid[-radius : radius + 1, -radius : radius + 1]) <= radius
+
+
+def _split_at_bridges(regions: list[np.ndarray], mm: float, cfg: LocaliseConfig) -> list[np.ndarray]:
+    """The parts of each region that a stronger opening (bridge_opening_mm) separates, as more candidates.
+
+    LV and RV blood often touch at the first level through a bright bridge a few mm wide (trabeculae, a
+    thin or partial-volumed septum, the RV junctions); the joined region's centroid then lies on the septum,
+    10-30 mm from the LV's centre. A disk wider than the bridge and narrower than an LV cavity cuts it; the
+    joined region stays a candidate too, so a small apical cavity the disk erases is not lost. An opening
+    keeps a round cavity's outline, so each part's centroid is its cavity's; a thin RV crescent it erases
+    altogether, leaving the LV alone."""
+    from scipy import ndimage as ndi
+
+    if not cfg.bridge_opening_mm:
+        return []
+    disk = _disk(cfg.bridge_opening_mm, mm)
+    out = []
+    for region in regions:
+        opened = ndi.binary_opening(region, structure=disk)
+        parts, m = ndi.label(opened)
+        if m == 1 and opened.sum() > 0.9 * region.sum():
+            continue  # nothing cut off: the region itself is already a candidate
+        out += [parts == j for j in range(1, m + 1)]
+    return out
+
+
+def _cavity_centre(region: np.ndarray) -> np.ndarray:
+    """(row, col) centre of the region's widest round part: the centroid of the pixels at least
+    CORE_DEPTH x the deepest pixel's distance from the outline, in the piece holding the deepest pixel.
+    A region joining the LV cavity to a thinner RV or a bridge has its centroid between them; the widest
+    part is the LV's."""
+    from scipy import ndimage as ndi
+
+    box = ndi.find_objects(region.astype(np.int8))[0]
+    depth = ndi.distance_transform_edt(np.pad(region[box], 1))  # padded: the box's edge is outline too
+    deepest = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    core, _ = ndi.label(depth >= CORE_DEPTH * depth[deepest])
+    return np.argwhere(core == core[deepest]).mean(axis=0) - 1 + np.array([box[0].start, box[1].start])
+
+
 @dataclass
 class _Candidate:
     center_rc: np.ndarray
@@ -136,8 +184,7 @@ def _candidates(
     smooth = ndi.gaussian_filter(ed.astype(np.float64), SMOOTH_SIGMA_PX)
     if disc.sum() < 16:
         return []
-    radius = max(1, int(round(cfg.opening_mm / mm)))
-    disk = np.hypot(*np.mgrid[-radius : radius + 1, -radius : radius + 1]) <= radius
+    disk = _disk(cfg.opening_mm, mm)
     labels, n = ndi.label(ndi.binary_opening((smooth > _otsu(smooth[disc])) & disc, structure=disk))
     regions = []
     for k in range(1, n + 1):
@@ -149,6 +196,7 @@ def _candidates(
         # Split it at the Otsu level of its own pixels (the myocardium lies below it, blood above).
         parts, m = ndi.label(ndi.binary_opening(region & (smooth > _otsu(smooth[region])), structure=disk))
         regions += [parts == j for j in range(1, m + 1)]
+    regions += _split_at_bridges(regions, mm, cfg)
     out: list[_Candidate] = []
     ring_width = _ring_width_px(mm)
     for region in regions:
@@ -172,7 +220,7 @@ def _candidates(
             score *= 1.0 + 0.5 * np.tanh(along / cfg.anatomical_scale_mm)
         if not region[int(round(center[0])), int(round(center[1]))]:
             score *= 0.5  # ring or crescent: its centroid lies outside it
-        out.append(_Candidate(center_rc=center + offset, score=score))
+        out.append(_Candidate(center_rc=_cavity_centre(region) + offset, score=score))
     return sorted(out, key=lambda cand: -cand.score)
 
 
